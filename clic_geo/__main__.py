@@ -1,0 +1,7 @@
+"""``python -m clic_geo`` runs the command line."""
+
+import sys
+
+from clic_geo.cli import main
+
+sys.exit(main())

@@ -1,0 +1,64 @@
+"""``clic-geo serve``: start the dashboard."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+
+from clic_geo._errors import ConfigError
+from clic_geo.settings import REPO_ROOT
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="start the dashboard (Streamlit)")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument(
+        "--address", default="127.0.0.1", help="interface to listen on (default: this machine only)"
+    )
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="demo mode: seed demo data on first start and create demo accounts",
+    )
+    p.set_defaults(func=_run)
+
+
+def streamlit_command(port: int, address: str) -> list[str]:
+    """The command that serves the app, with static files (map assets) served locally."""
+    app = REPO_ROOT / "app.py"
+    if not app.exists():
+        raise ConfigError(f"the dashboard needs the clic-geo checkout: {app} is missing")
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.port",
+        str(port),
+        "--server.address",
+        address,
+        "--server.headless",
+        "true",
+        "--server.enableStaticServing",
+        "true",
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "minimal",
+    ]
+
+
+def _run(args: argparse.Namespace) -> int:
+    env = dict(os.environ)
+    if args.data_dir:
+        env["CLIC_DATA_DIR"] = args.data_dir
+    if args.demo:
+        env["CLIC_DEMO"] = "1"
+    cmd = streamlit_command(args.port, args.address)
+    print(f"clic-geo dashboard: http://{args.address}:{args.port}", flush=True)
+    return subprocess.call(cmd, env=env, cwd=str(REPO_ROOT))

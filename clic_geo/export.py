@@ -1,0 +1,80 @@
+"""Making text safe where it leaves the store: HTML pages and spreadsheet files.
+
+Text is stored exactly as it arrived. It is made safe at the point of output:
+HTML-escaped wherever it is rendered, and neutralised against spreadsheet formula
+injection (a cell starting with ``= + - @``, tab or carriage return is prefixed
+with an apostrophe) wherever it is exported as CSV.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["escape", "neutralise_formula", "safe_csv_frame", "write_safe_csv"]
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape(value: Any) -> str:
+    """HTML-escape any value for display (``None`` becomes an empty string).
+
+    Examples
+    --------
+    >>> escape('<img src=x onerror=alert(1)>')
+    '&lt;img src=x onerror=alert(1)&gt;'
+    """
+    if value is None:
+        return ""
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return html.escape(str(value), quote=True)
+
+
+def neutralise_formula(value: Any) -> Any:
+    """Prefix text that a spreadsheet would run as a formula with an apostrophe.
+
+    Numbers are left alone (a negative number is not a formula).
+
+    Examples
+    --------
+    >>> neutralise_formula("=HYPERLINK(\\"http://x\\")")
+    '\\'=HYPERLINK("http://x")'
+    >>> neutralise_formula(-3.2)
+    -3.2
+    >>> neutralise_formula("-3.2")
+    '-3.2'
+    """
+    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
+        return value
+    if value[0] in "+-":
+        try:
+            float(value)
+            return value
+        except ValueError:
+            pass
+    return "'" + value
+
+
+def safe_csv_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` with every text cell (and header) neutralised."""
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
+            out[c] = out[c].map(neutralise_formula)
+    out.columns = [neutralise_formula(str(c)) for c in out.columns]
+    return out
+
+
+def write_safe_csv(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write ``df`` as a UTF-8 CSV (with BOM, so Excel reads it) safe to open in Excel."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    safe_csv_frame(df).to_csv(p, index=False, encoding="utf-8-sig")
+    return p
