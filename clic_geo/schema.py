@@ -17,6 +17,7 @@ __all__ = [
     "POLICE_UK_CATEGORY",
     "REFERRAL_LABELS",
     "SUPPORT_LABELS",
+    "TREND_LABELS",
     "Category",
     "Col",
     "CuckooingStatus",
@@ -26,6 +27,7 @@ __all__ = [
     "Referral",
     "Support",
     "TimePrecision",
+    "Trend",
 ]
 
 
@@ -68,6 +70,11 @@ class Col:
     # county lines
     LINE_NAME: Final = "name"
     LINE_STATUS: Final = "status"
+    # hotspots (the frame the engine returns and the planner and app consume)
+    HOTSPOT_ID: Final = "hotspot_id"
+    RANK: Final = "rank"  # 1 = go here first
+    SCORE: Final = "score"
+    TREND: Final = "trend"  # a Trend value
 
 
 class TimePrecision(StrEnum):
@@ -214,6 +221,33 @@ REFERRAL_LABELS: Final[dict[str, str]] = {
     Referral.ADULT_SOCIAL_CARE: "Adult social care",
     Referral.HEATING_GRANT: "Heating grant",
     Referral.HOUSING: "Housing",
+}
+
+
+class Trend(StrEnum):
+    """Trend category of a hotspot over time (after ArcGIS Pro's Emerging Hot Spot Analysis)."""
+
+    NEW = "new"
+    CONSECUTIVE = "consecutive"
+    INTENSIFYING = "intensifying"
+    PERSISTENT = "persistent"
+    DIMINISHING = "diminishing"
+    SPORADIC = "sporadic"
+    OSCILLATING = "oscillating"
+    HISTORICAL = "historical"
+    NO_PATTERN = "no_pattern"
+
+
+TREND_LABELS: Final[dict[str, str]] = {
+    Trend.NEW: "New",
+    Trend.CONSECUTIVE: "Consecutive",
+    Trend.INTENSIFYING: "Intensifying",
+    Trend.PERSISTENT: "Persistent",
+    Trend.DIMINISHING: "Diminishing",
+    Trend.SPORADIC: "Sporadic",
+    Trend.OSCILLATING: "Oscillating",
+    Trend.HISTORICAL: "Historical",
+    Trend.NO_PATTERN: "No pattern",
 }
 
 
