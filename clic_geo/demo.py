@@ -362,7 +362,8 @@ def generate(
         start_idx = None
         if start is not None:
             sp = pd.Period(start.strftime("%Y-%m"), freq="M")
-            start_idx = max(0, int((sp - pd.Period(months[0], freq="M")).n))
+            # months from the window's start; negative if it began before the window
+            start_idx = int((sp - pd.Period(months[0], freq="M")).n)
         area_hot = [h for h in hotspots if h.area == area_id]
         onoff = {h.id: _sub_rng(seed, "onoff", h.id).random(n_months) < 0.45 for h in area_hot}
         rng = _sub_rng(seed, "incidents", area_id)
@@ -379,6 +380,7 @@ def generate(
                 )
             # planted hotspots
             counts = np.zeros(len(area_hot))
+            truth_at: dict[str, int] = {}
             for j, h in enumerate(area_hot):
                 lam = _rate(h, t, n_months, start_idx, onoff[h.id])
                 k = int(rng.poisson(lam)) if lam > 0 else 0
@@ -396,6 +398,7 @@ def generate(
                     )
                 counts[j] = k
                 lo, la = geo.to_wgs84([e0], [n0])
+                truth_at[h.id] = len(truth_rows)
                 truth_rows.append(
                     {
                         "hotspot_id": h.id,
@@ -441,6 +444,7 @@ def generate(
                                 "hotspot": area_hot[j].id,
                             }
                         )
+                        truth_rows[truth_at[area_hot[j].id]]["count"] += 1
     incidents = _incident_table(inc_rows, streets, seed)
     addresses, addr_state = _addresses(seed, sc, areas, streets, hotspots, months, today)
     visits = _visits(seed, sc, areas, hotspots, months, monthly_hot, addr_state, today)
@@ -623,8 +627,8 @@ def _addresses(
         "hardening",
         "notes",
     ]
-    df = pd.DataFrame(rows, columns=cols).fillna("")
-    return df, state
+    df = pd.DataFrame(rows, columns=cols)
+    return df.astype(object).where(df.notna(), ""), state
 
 
 def _visits(

@@ -94,7 +94,13 @@ def _unique_headers(headers: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _decode(data: bytes, name: str) -> tuple[str, str]:
-    if b"\x00" in data[:65536]:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" export
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise InputFileError(f"{name}: damaged UTF-16 text ({exc.reason})") from exc
+    head = data[:65536]
+    if head.count(b"\x00") > max(2, len(head) // 100):
         raise InputFileError(f"{name}: not a text table (binary content)")
     try:
         return data.decode("utf-8-sig"), "utf-8"
@@ -285,7 +291,12 @@ def read_table(path: str | Path, *, sheet: str | None = None) -> RawTable:
         frame, rows, ragged, blank, notes = _finish(records, name)
         return RawTable(frame, rows, ragged, blank, "xlsx", "", title, digest, name, tuple(notes))
     text, encoding = _decode(data, name)
+    nul = text.count("\x00")
+    if nul:
+        text = text.replace("\x00", "\ufffd")
     frame, rows, ragged, blank, delim, notes = _read_csv_text(text, name)
+    if nul:
+        notes.append(f"{nul} NUL character(s) in the file were replaced by \ufffd")
     if len(frame.columns) < 2:
         raise InputFileError(
             f"{name}: not a table: found a single column ({frame.columns[0]!r}); "

@@ -107,12 +107,16 @@ def _reason_key(reason: str) -> str:
 
 
 def _none(v: Any) -> Any:
+    """A plain Python value for the database; every kind of missing becomes None."""
     if v is None:
         return None
-    if isinstance(v, float) and np.isnan(v):
-        return None
-    if v is pd.NaT:
-        return None
+    if isinstance(v, list | tuple | dict | set):
+        return v
+    try:
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
     if isinstance(v, pd.Timestamp):
         return v.to_pydatetime()
     if isinstance(v, np.generic):
@@ -258,6 +262,7 @@ class Store:
         dup_rows: list[dict[str, Any]] = []
         updated = 0
         raw_cols = [c for c in rejected.columns if c not in (ROW_COL, REASON_COL)]
+        tmp_path: Path | None = None
         try:
             with self.engine.begin() as conn:
                 import_id = conn.execute(
@@ -329,7 +334,6 @@ class Store:
                 for i in range(0, len(reject_records), _BATCH):
                     conn.execute(sa.insert(T.rejects), reject_records[i : i + _BATCH])
                 rejects_path = None
-                tmp_path = None
                 if n_rej or n_dup:
                     rejects_path, tmp_path = self._write_rejects_file(
                         import_id, v.kind, file_name, rejected, dup_rows
@@ -350,10 +354,14 @@ class Store:
                     before_commit(import_id)
             if tmp_path is not None:
                 os.replace(tmp_path, rejects_path)
+                tmp_path = None
         except sa.exc.SQLAlchemyError as exc:
             raise StoreError(
                 f"the import failed and nothing was stored: {exc.__class__.__name__}"
             ) from exc
+        finally:
+            if tmp_path is not None:  # rolled back: no rejects file for an import that is not
+                tmp_path.unlink(missing_ok=True)
         reasons: dict[str, int] = {}
         for r in rejected[REASON_COL] if len(rejected) else []:
             k = _reason_key(str(r))
@@ -562,7 +570,8 @@ class Store:
             Col.NORTHING,
             Col.AREA,
         )
-        for r in acc.to_dict("records"):
+        for rec in acc.to_dict("records"):
+            r = {k: _none(v) for k, v in rec.items()}
             key = r[KEY]
             did = False
             if key not in state:
@@ -683,7 +692,8 @@ class Store:
         dups: list[dict[str, Any]] = []
         first_row: dict[str, int] = {}
         new = 0
-        for r in acc.to_dict("records"):
+        for rec in acc.to_dict("records"):
+            r = {k: _none(v) for k, v in rec.items()}
             lid = r["line_id"]
             if lid not in existing_lines:
                 conn.execute(

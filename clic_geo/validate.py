@@ -449,7 +449,8 @@ def _incidents(raw: RawTable, ctx: ValidationContext, *, source: str, police_uk:
             + "; ".join(f"{k}: {v}" for k, v in want.items())
             + f"); found {', '.join(map(str, frame.columns))}"
         )
-    if police_uk and not {"id", "date", "category", "lat", "lon"} <= mapping.keys():
+    published = {"crime id", "month", "crime type", "longitude", "latitude"}
+    if police_uk and not published <= {normalise_token(str(c)) for c in frame.columns}:
         raise InputFileError(
             f"{raw.name}: not a data.police.uk street-level file (expected columns Crime ID, "
             "Month, Longitude, Latitude, Crime type)"

@@ -1,0 +1,45 @@
+"""The store: migrations, reads, and refusal of a newer schema."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from clic_geo._errors import StoreError
+from clic_geo.store import SCHEMA_VERSION, Store
+
+
+def test_migrate_is_idempotent(settings) -> None:
+    s = Store.open(settings)
+    assert s.schema_version() == SCHEMA_VERSION
+    assert s.migrate() == SCHEMA_VERSION
+    s.close()
+    s2 = Store.open(settings)
+    assert s2.schema_version() == SCHEMA_VERSION and s2.is_empty()
+    s2.close()
+
+
+def test_newer_store_is_refused(settings) -> None:
+    s = Store.open(settings)
+    s.set_meta("schema_version", str(SCHEMA_VERSION + 1))
+    s.close()
+    with pytest.raises(StoreError, match="newer than this clic-geo understands"):
+        Store.open(settings)
+
+
+def test_bad_url() -> None:
+    with pytest.raises(StoreError, match="cannot open store"):
+        Store("notadb://x", "/tmp")
+
+
+def test_sqlite_runs_in_wal_mode(store) -> None:
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_meta(store) -> None:
+    assert store.get_meta("x") is None
+    store.set_meta("x", "1")
+    store.set_meta("x", "2")
+    assert store.get_meta("x") == "2"
