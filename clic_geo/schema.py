@@ -135,7 +135,7 @@ class CuckooingStatus(StrEnum):
 
 
 CUCKOOING_LABELS: Final[dict[str, str]] = {
-    CuckooingStatus.NONE: "Not cuckooed",
+    CuckooingStatus.NONE: "Not cuckooed (SAFE alert or plan)",
     CuckooingStatus.SUSPECTED: "Cuckooing suspected",
     CuckooingStatus.CONFIRMED: "Cuckooing confirmed",
     CuckooingStatus.RESOLVED: "Cuckooing resolved",

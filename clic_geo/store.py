@@ -219,6 +219,15 @@ class Store:
         conn.execute(sa.delete(T.meta).where(T.meta.c.key == key))
         conn.execute(sa.insert(T.meta).values(key=key, value=value))
 
+    def bump_data_version(self, conn: Connection) -> None:
+        """Mark the store's records as changed (inside the writing transaction)."""
+        v = conn.execute(sa.select(T.meta.c.value).where(T.meta.c.key == "data_version")).scalar()
+        self._set_meta(conn, "data_version", str(int(v or 0) + 1))
+
+    def data_version(self) -> int:
+        """A number that changes whenever records are written (a cache key for readers)."""
+        return int(self.get_meta("data_version") or 0)
+
     def get_meta(self, key: str) -> str | None:
         """A value from the store's key-value table."""
         with self.engine.connect() as conn:
@@ -350,6 +359,8 @@ class Store:
                         rejects_path=str(rejects_path) if rejects_path else None,
                     )
                 )
+                if new or updated:
+                    self.bump_data_version(conn)
                 if before_commit is not None:
                     before_commit(import_id)
             if tmp_path is not None:
@@ -881,6 +892,14 @@ class Store:
             return 0
         latest = df.sort_values("since").groupby("line_id").tail(1)
         return int((latest["status"] == "active").sum())
+
+    def month_span(self) -> tuple[str, str] | None:
+        """First and last month with incidents (``YYYY-MM``), or None when there are none."""
+        with self.engine.connect() as conn:
+            lo, hi = conn.execute(
+                sa.select(sa.func.min(T.incidents.c.month), sa.func.max(T.incidents.c.month))
+            ).one()
+        return (str(lo), str(hi)) if lo is not None else None
 
     def imports(self) -> pd.DataFrame:
         """The import log, newest first."""

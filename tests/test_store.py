@@ -43,3 +43,14 @@ def test_meta(store) -> None:
     store.set_meta("x", "1")
     store.set_meta("x", "2")
     assert store.get_meta("x") == "2"
+
+
+def test_data_version_changes_only_when_records_change(settings, store, ctx, write) -> None:
+    from clic_geo.importer import import_file
+
+    assert store.data_version() == 0
+    p = write("i.csv", "id,date,type,lat,lon\n1,2024-03-05,drugs,54.115,-3.227\n")
+    import_file(p, "incidents", settings=settings, store=store, context=ctx)
+    assert store.data_version() == 1
+    import_file(p, "incidents", settings=settings, store=store, context=ctx)  # all duplicates
+    assert store.data_version() == 1

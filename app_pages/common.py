@@ -1,0 +1,177 @@
+"""What every page shares: the installation's resources, cached loaders, filters.
+
+Caching lives here, in the app layer (the library never imports Streamlit). Cached
+loaders take the store's data version as an argument, so an import or a recorded
+visit invalidates them. Nothing per-user is kept at module level: per-user state
+lives in ``st.session_state``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from clic_geo.areas import AreaSet, ServiceArea, load_areas, load_service_area
+from clic_geo.mapping import MapAssets
+from clic_geo.seeding import seed_demo
+from clic_geo.settings import Settings, load_settings
+from clic_geo.store import Store
+
+ALL = "__all__"
+#: Tighter margins so the map fits a 1366x768 laptop and a meeting-room projector.
+COMPACT_CSS = (
+    "<style>.block-container{padding-top:1.4rem;padding-bottom:1rem}"
+    "h1{padding-top:0.2rem!important}</style>"
+)
+ATTRIBUTION_POLICE = (
+    "Contains public sector information licensed under the Open Government Licence v3.0"
+)
+
+
+@dataclass(frozen=True)
+class Resources:
+    """The installation: settings, the store, the areas."""
+
+    settings: Settings
+    store: Store
+    areas: AreaSet
+    service_area: ServiceArea
+    assets: MapAssets
+    areas_gdf: gpd.GeoDataFrame
+
+
+@st.cache_resource(show_spinner=False)
+def resources() -> Resources:
+    """Open the store once per server process (seeding the demo on a first start)."""
+    settings = load_settings()
+    store = Store.open(settings)
+    if settings.demo and store.is_empty():
+        seed_demo(settings, store)
+    areas = load_areas(settings.areas_dir)
+    return Resources(
+        settings=settings,
+        store=store,
+        areas=areas,
+        service_area=load_service_area(settings.areas_dir),
+        assets=MapAssets(),
+        areas_gdf=areas.to_gdf(),
+    )
+
+
+def version() -> int:
+    """The store's data version (changes after imports and recorded visits)."""
+    return resources().store.data_version()
+
+
+def _area_arg(area: str) -> str | None:
+    return None if area == ALL else area
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def incidents(_v: int, area: str, start: date, end: date) -> pd.DataFrame:
+    """Incidents for an area and period, without geometry (cheap to cache)."""
+    gdf = resources().store.incidents(area=_area_arg(area), start=start, end=end)
+    return pd.DataFrame(gdf.drop(columns="geometry"))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def all_incidents(_v: int, area: str) -> pd.DataFrame:
+    gdf = resources().store.incidents(area=_area_arg(area))
+    return pd.DataFrame(gdf.drop(columns="geometry"))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def visits(_v: int, area: str, start: date | None = None, end: date | None = None) -> pd.DataFrame:
+    gdf = resources().store.visits(area=_area_arg(area), start=start, end=end)
+    return pd.DataFrame(gdf.drop(columns="geometry"))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def addresses(_v: int, area: str, as_of: date | None = None) -> pd.DataFrame:
+    gdf = resources().store.addresses(area=_area_arg(area), as_of=as_of)
+    return pd.DataFrame(gdf.drop(columns="geometry"))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def status_history(_v: int) -> pd.DataFrame:
+    return resources().store.address_status_history()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def hardening(_v: int) -> pd.DataFrame:
+    return resources().store.hardening()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def lines(_v: int) -> pd.DataFrame:
+    return resources().store.county_lines()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def month_span(_v: int) -> tuple[str, str] | None:
+    """First and last month with incidents, or None for an empty store."""
+    return resources().store.month_span()
+
+
+def to_gdf(df: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Points from a cached frame's latitude/longitude."""
+    return gpd.GeoDataFrame(
+        df, geometry=gpd.points_from_xy(df["longitude"], df["latitude"]), crs=4326
+    )
+
+
+def area_choice(key: str, *, allow_all: bool = True, label: str = "Area") -> str:
+    """An area picker that remembers its choice across pages."""
+    res = resources()
+    options = ([ALL] if allow_all else []) + res.areas.ids
+    names = {ALL: "All Cumbria", **res.areas.names()}
+    current = st.session_state.get("area", options[0])
+    if current not in options:
+        current = options[0]
+    choice = st.selectbox(
+        label, options, index=options.index(current), format_func=lambda a: names[a], key=key
+    )
+    st.session_state["area"] = choice
+    return choice
+
+
+def month_bounds(span: tuple[str, str]) -> tuple[date, date]:
+    first = pd.Period(span[0], freq="M").to_timestamp().date()
+    last = pd.Period(span[1], freq="M").to_timestamp(how="end").date()
+    return first, last
+
+
+def period_choice(
+    key: str, *, default_months: int = 3, label: str = "Period"
+) -> tuple[date, date] | None:
+    """A date range within the data, defaulting to the last ``default_months`` months."""
+    span = month_span(version())
+    if span is None:
+        st.info("The store holds no incidents yet. Import some on the Data page.")
+        return None
+    first, last = month_bounds(span)
+    start_default = (
+        pd.Timestamp(last) - pd.DateOffset(months=default_months) + pd.Timedelta(days=1)
+    ).date()
+    start_default = max(first, start_default)
+    value = st.session_state.get(f"{key}_value", (start_default, last))
+    picked = st.date_input(
+        label, value=value, min_value=first, max_value=last, key=key, format="DD/MM/YYYY"
+    )
+    if isinstance(picked, tuple) and len(picked) == 2:
+        st.session_state[f"{key}_value"] = picked
+        return picked[0], picked[1]
+    st.caption("Choose an end date too.")
+    return None
+
+
+def demo_banner() -> None:
+    if resources().settings.demo:
+        st.sidebar.warning(
+            "**Demo mode.** Every person, address, incident and visit shown is fictional, "
+            "generated for demonstration."
+        )

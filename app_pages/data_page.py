@@ -1,0 +1,170 @@
+"""Data: import files with a validation report, see what the store holds and what was rejected."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import common as c
+from clic_geo._errors import ClicGeoError
+from clic_geo.export import safe_csv_frame
+from clic_geo.importer import validation_context
+from clic_geo.readers import read_table
+from clic_geo.validate import validate
+
+KINDS = {
+    "incidents": "Incidents",
+    "addresses": "Addresses of concern",
+    "visits": "Visits",
+    "lines": "County lines",
+}
+
+st.title("Data")
+res = c.resources()
+
+st.subheader("Import a file")
+st.caption(
+    "CSV (UTF-8 or Excel's encoding; comma or semicolon) or XLSX. Column names are matched "
+    "to what each kind needs (e.g. date/occurred, type/category, latitude/longitude, easting/"
+    "northing or grid reference). Every row is accepted, rejected with its reason, or counted "
+    "as a duplicate; one file imports in one go or not at all."
+)
+with st.form("import_form", clear_on_submit=False):
+    cols = st.columns([1, 1, 2])
+    kind = cols[0].selectbox(
+        "What the file holds", list(KINDS), format_func=KINDS.get, key="imp_kind"
+    )
+    source = cols[1].text_input(
+        "Source system",
+        value="local",
+        key="imp_source",
+        help="Ids are unique within a source; two systems may both number from 1.",
+    )
+    police = cols[2].checkbox(
+        "data.police.uk street-level file",
+        key="imp_police",
+        help="Published files: month-only dates, crime types mapped to categories.",
+    )
+    upload = st.file_uploader("File", type=["csv", "xlsx", "txt"], key="imp_file")
+    submitted = st.form_submit_button("Import", type="primary")
+
+if submitted:
+    if upload is None:
+        st.error("Choose a file first.")
+    else:
+        folder = res.settings.data_dir / "uploads"
+        folder.mkdir(parents=True, exist_ok=True)
+        safe_name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(upload.name).name)[-80:] or "upload.csv"
+        path = folder / f"{datetime.now():%Y%m%d-%H%M%S}-{safe_name}"
+        path.write_bytes(upload.getvalue())
+        progress = st.progress(0, text="Reading the file…")
+        try:
+            raw = read_table(path)
+            progress.progress(30, text=f"Checking {raw.n_read:,} rows…")
+            is_police = police and kind == "incidents"
+            ctx = validation_context(
+                res.settings,
+                areas=res.areas,
+                service_area=res.service_area,
+                store=res.store if kind in ("visits", "addresses") else None,
+            )
+            checked = validate(
+                raw,
+                kind,
+                ctx,
+                source="police-uk" if is_police else source.strip() or "local",
+                police_uk=is_police,
+            )
+            progress.progress(70, text="Writing to the store…")
+            report = res.store.apply_import(
+                checked,
+                file_name=upload.name,
+                file_sha256=raw.sha256,
+                source="police-uk" if is_police else source.strip() or "local",
+                actor="dashboard",
+                blank_rows=raw.blank_rows,
+                encoding=raw.encoding,
+            )
+            progress.progress(100, text="Done.")
+            st.session_state["last_import"] = report.to_dict()
+        except ClicGeoError as exc:
+            progress.empty()
+            st.error(f"Nothing was imported: {exc}")
+
+last = st.session_state.get("last_import")
+if last:
+    st.markdown("**Validation report**")
+    m = st.columns(4)
+    m[0].metric("Rows read", f"{last['read']:,}")
+    m[1].metric("Accepted", f"{last['accepted']:,}")
+    m[2].metric("Rejected", f"{last['rejected']:,}")
+    m[3].metric("Duplicates", f"{last['duplicates']:,}")
+    if last["reasons"]:
+        st.dataframe(
+            pd.DataFrame(list(last["reasons"].items()), columns=["Reason", "Rows"]),
+            hide_index=True,
+            width="stretch",
+        )
+    if last["rejected"] or last["duplicates"]:
+        rej = res.store.rejects(last["import_id"])
+        raw_vals = pd.DataFrame([json.loads(x) for x in rej["raw"]])
+        shown = pd.concat(
+            [rej[["row", "outcome", "reason"]].reset_index(drop=True), raw_vals], axis=1
+        )
+        st.dataframe(shown, hide_index=True, width="stretch", height=260)
+        st.download_button(
+            "Download the rejected and duplicate rows (CSV)",
+            safe_csv_frame(shown).to_csv(index=False).encode("utf-8-sig"),
+            file_name=f"rejected-rows-import-{last['import_id']}.csv",
+            mime="text/csv",
+            key="dl_rejects",
+        )
+    for note in last.get("notes", []):
+        st.caption(f"Note: {note}")
+
+st.subheader("What the store holds")
+v = c.version()
+inc = c.all_incidents(v, c.ALL)
+if inc.empty:
+    st.info("No incidents yet.")
+else:
+    names = res.areas.names()
+    table = (
+        inc.assign(Area=inc["area_id"].map(names).fillna("Elsewhere in Cumbria"))
+        .pivot_table(index="month", columns="Area", values="id", aggfunc="count", fill_value=0)
+        .sort_index(ascending=False)
+    )
+    st.caption("Incidents by area and month")
+    st.dataframe(table, width="stretch", height=300)
+counts = res.store.counts()
+cols = st.columns(4)
+cols[0].metric("Incidents", f"{counts['incidents']:,}")
+cols[1].metric("Addresses of concern", f"{counts['addresses']:,}")
+cols[2].metric("Visits", f"{counts['visits']:,}")
+cols[3].metric("County lines", f"{counts['county_lines']:,}")
+
+st.subheader("Import log")
+log = res.store.imports()
+if len(log):
+    st.dataframe(
+        log[
+            [
+                "id",
+                "imported_at",
+                "kind",
+                "file_name",
+                "source",
+                "read",
+                "accepted",
+                "rejected",
+                "duplicates",
+            ]
+        ].rename(columns={"id": "Import", "imported_at": "When", "file_name": "File"}),
+        hide_index=True,
+        width="stretch",
+    )

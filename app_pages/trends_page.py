@@ -1,0 +1,116 @@
+"""Trends: for partnership meetings, how each area is doing and the partnership's figures."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from app_pages import common as c
+from clic_geo import figures
+from clic_geo.mapping import CATEGORY_COLOURS
+from clic_geo.schema import CATEGORY_LABELS, Col
+
+st.title("Trends")
+res = c.resources()
+v = c.version()
+top = st.columns([1.1, 1.6, 2.3])
+with top[0]:
+    area = c.area_choice("trends_area")
+with top[1]:
+    period = c.period_choice("trends_period", default_months=12, label="Period for the figures")
+area_arg = None if area == c.ALL else area
+span = c.month_span(v)
+
+if span is not None and period is not None:
+    start, end = period
+    inc = c.all_incidents(v, area)
+    months = figures.month_range(*span)
+    monthly = figures.monthly_counts(inc, months=months)
+    monthly["Category"] = monthly[Col.CATEGORY].map(CATEGORY_LABELS)
+
+    st.subheader("Incidents per month, by category")
+    chart = (
+        alt.Chart(monthly)
+        .mark_bar()
+        .encode(
+            x=alt.X("month:O", title="Month"),
+            y=alt.Y("sum(n):Q", title="Incidents"),
+            color=alt.Color(
+                "Category:N",
+                title="Category",
+                scale=alt.Scale(
+                    domain=[CATEGORY_LABELS[k] for k in CATEGORY_COLOURS],
+                    range=list(CATEGORY_COLOURS.values()),
+                ),
+            ),
+            tooltip=["month", "Category", "n"],
+        )
+        .properties(height=280)
+    )
+    st.altair_chart(chart, width="stretch")
+
+    st.subheader(f"The partnership's figures, {start:%d %b %Y} to {end:%d %b %Y}")
+    fig = figures.period_figures(
+        start=start,
+        end=end,
+        area=area_arg,
+        incidents=inc,
+        visits=c.visits(v, area),
+        addresses=c.addresses(v, area),
+        status_history=c.status_history(v),
+        hardening=c.hardening(v),
+        lines=c.lines(v),
+    )
+    table = pd.DataFrame(fig.as_rows(), columns=["Section", "Figure", "Value"])
+    cols = st.columns(4)
+    cols[0].metric("Vulnerability visits", f"{fig.visits:,}")
+    cols[1].metric("Referrals to partners", f"{fig.referrals_total:,}")
+    cols[2].metric(
+        "Active county lines at the end",
+        fig.active_lines_end,
+        delta=fig.active_lines_end - fig.active_lines_start,
+        delta_color="inverse",
+    )
+    cols[3].metric("Threats to life", fig.threats_to_life)
+    st.dataframe(table, hide_index=True, width="stretch", height=420)
+
+    st.subheader("Active county lines")
+    al = figures.active_lines_series(c.lines(v), months, area=area_arg)
+    st.altair_chart(
+        alt.Chart(al)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("month:O", title="Month"),
+            y=alt.Y("active:Q", title="Active lines"),
+            tooltip=["month", "active"],
+        )
+        .properties(height=200),
+        width="stretch",
+    )
+
+    st.subheader("Before and after")
+    default_split = date.fromisoformat(months[len(months) // 2] + "-01")
+    if area_arg is not None:
+        ps = res.areas.get(area_arg).partnership_start
+        if ps is not None and span[0] <= ps.strftime("%Y-%m") <= span[1]:
+            default_split = ps.replace(day=1)
+    split = st.date_input(
+        "Compare the 12 months before and after",
+        value=default_split,
+        key=f"trends_split_{area}",
+        format="DD/MM/YYYY",
+    )
+    ba = figures.before_after(monthly, split.strftime("%Y-%m"))
+    shown = ba.table.assign(Category=ba.table[Col.CATEGORY].map(CATEGORY_LABELS))[
+        ["Category", "before_per_month", "after_per_month", "change_pct"]
+    ].rename(
+        columns={
+            "before_per_month": f"Per month before ({ba.months_before} months)",
+            "after_per_month": f"Per month after ({ba.months_after} months)",
+            "change_pct": "Change %",
+        }
+    )
+    st.dataframe(shown, hide_index=True, width="stretch")

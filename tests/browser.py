@@ -1,0 +1,147 @@
+"""Start the dashboard on a free port and drive it with Debian's chromium (Playwright).
+
+Used by the browser tests and by ``benchmarks/bench_map_page.py``. Never runs
+``playwright install``: the browser is /usr/bin/chromium from Debian.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+from clic_geo.cli._serve import streamlit_command
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(
+    data_dir: Path, *, demo: bool = True, env: dict[str, str] | None = None, log: Path | None = None
+) -> Iterator[str]:
+    """Run the dashboard; yields its base URL; stops it afterwards."""
+    port = free_port()
+    e = dict(os.environ)
+    e["CLIC_DATA_DIR"] = str(data_dir)
+    if demo:
+        e["CLIC_DEMO"] = "1"
+    e.update(env or {})
+    cmd = streamlit_command(port, "127.0.0.1")
+    out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115
+    proc = subprocess.Popen(cmd, env=e, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the dashboard exited with {proc.returncode}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError("the dashboard did not start within 120 s")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        if log:
+            out.close()
+
+
+@contextlib.contextmanager
+def browser(*, offline: bool = True):
+    """A headless chromium; with ``offline``, requests off 127.0.0.1 are blocked and counted."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        ctx = b.new_context(viewport={"width": 1366, "height": 768})
+        ctx.blocked = []  # type: ignore[attr-defined]
+        if offline:
+
+            def route(r):
+                if r.request.url.startswith(
+                    ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")
+                ):
+                    return r.continue_()
+                ctx.blocked.append(r.request.url)  # type: ignore[attr-defined]
+                return r.abort()
+
+            ctx.route("**/*", route)
+        try:
+            yield ctx
+        finally:
+            ctx.close()
+            b.close()
+
+
+SCRIPT_STATE = (
+    "() => { const a = document.querySelector('[data-testid=\"stApp\"]');"
+    " return a ? a.getAttribute('data-test-script-state') : null; }"
+)
+
+
+def wait_idle(page, *, quiet_s: float = 1.5, timeout_s: float = 90.0) -> float:
+    """Wait until the app's script has stopped running and stayed stopped for ``quiet_s``.
+
+    Returns the monotonic time at which it last became idle (so callers can measure
+    without the quiet period). st_folium triggers one extra rerun after drawing.
+    """
+    deadline = time.monotonic() + timeout_s
+    idle_since = None
+    while time.monotonic() < deadline:
+        state = page.evaluate(SCRIPT_STATE)
+        if state == "notRunning":
+            if idle_since is None:
+                idle_since = time.monotonic()
+            elif time.monotonic() - idle_since >= quiet_s:
+                return idle_since
+        else:
+            idle_since = None
+        time.sleep(0.05)
+    raise TimeoutError("the app did not become idle")
+
+
+def open_page(ctx, url: str, *, wait_for_map: bool = True, timeout_ms: int = 90_000):
+    """Open a page and wait for the app (and its map, if any) to be drawn."""
+    page = ctx.new_page()
+    page.goto(url, wait_until="domcontentloaded", timeout=timeout_ms)
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
+    if wait_for_map:
+        frame = page.frame_locator(MAP_FRAME)
+        frame.locator(".leaflet-container").first.wait_for(timeout=timeout_ms)
+    page.idle_at = wait_idle(page)  # type: ignore[attr-defined]
+    return page
+
+
+def python() -> str:
+    return sys.executable
