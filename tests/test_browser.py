@@ -80,6 +80,7 @@ def test_import_with_bad_rows(app_url, ctx, tmp_path: Path) -> None:
     page.locator('input[type="file"]').set_input_files(str(f))
     page.get_by_role("button", name="Import").click()
     page.get_by_text("Validation report").wait_for(timeout=60_000)
+    wait_idle(page)  # the report's metrics render in the same run, after its heading
     metrics = page.locator('[data-testid="stMetric"]')
     text = " ".join(" ".join(t.split()) for t in metrics.all_inner_texts())
     for expected in ("Rows read 5", "Accepted 1", "Rejected 3", "Duplicates 1"):
