@@ -327,6 +327,7 @@ def k_distance_knee(
     k: float = 5,
     floor_m: float = EPS_FLOOR_M,
     ceiling_m: float = EPS_CEILING_M,
+    dense_share: float = 0.75,
 ) -> float:
     """A DBSCAN radius from the knee of the sorted weighted k-distance curve.
 
@@ -335,7 +336,11 @@ def k_distance_knee(
     these distances bend upward where points stop being in dense groups; the knee
     (the point furthest from the chord joining the curve's ends, Satopää et al.
     2011's "Kneedle" in its simplest form) is the radius that separates the two.
-    The result is clipped to ``[floor_m, ceiling_m]``: below ~80 m is inside the
+    The knee is sought among the ``dense_share`` of locations with the shortest
+    k-distances: the remaining tail (isolated rural points, kilometres apart) would
+    otherwise stretch the curve so far that its knee lands at the ceiling for every
+    town. Points whose own weight reaches ``k`` (distance 0) are left out. The
+    result is clipped to ``[floor_m, ceiling_m]``: below ~80 m is inside the
     geocoding error of police data, above 400 m a hotspot is a neighbourhood.
 
     Returns ``ceiling_m`` when there are too few points to have a curve.
@@ -358,7 +363,10 @@ def k_distance_knee(
     cum = np.cumsum(uw[idx], axis=1)
     reach = cum >= k - 1e-9
     kd = np.where(reach.any(axis=1), dist[np.arange(len(u)), reach.argmax(axis=1)], dist[:, -1])
-    y = np.sort(kd)
+    y = np.sort(kd[kd > 0])
+    if len(y) < 4:
+        return float(floor_m)
+    y = y[: max(4, int(np.ceil(dense_share * len(y))))]
     x = np.linspace(0.0, 1.0, len(y))
     span = y[-1] - y[0]
     if span <= 0:

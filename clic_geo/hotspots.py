@@ -134,7 +134,8 @@ class HotspotFinder(BaseEstimator):
         Significance level of ``significant`` and of the trend tests.
     area_params : mapping, optional
         ``{area_id: {"eps_m": ..., "min_samples": ..., "buffer_m": ...}}``, e.g.
-        from :func:`area_hotspot_params`; keywords given here win over it.
+        from :func:`area_hotspot_params`: an area's own settings win over the
+        keywords above, which are the defaults for every area.
     random_state : int
         Seed of the Monte Carlo test.
 
@@ -214,10 +215,10 @@ class HotspotFinder(BaseEstimator):
             )
         ms = float(given.get("min_samples", self.min_samples))
         buf = float(given.get("buffer_m", self.buffer_m))
-        if self.eps_m is not None:
-            eps, src = float(self.eps_m), "argument"
-        elif "eps_m" in given:
+        if "eps_m" in given:
             eps, src = float(given["eps_m"]), "area file"
+        elif self.eps_m is not None:
+            eps, src = float(self.eps_m), "argument"
         else:
             eps, src = k_distance_knee(xy, w, k=ms), "k-distance knee"
         return AreaParams(area_id, eps, ms, buf, src, len(xy))
@@ -269,7 +270,7 @@ class HotspotFinder(BaseEstimator):
             hs, lab = self._fit_area(sub, p, months, rng)
             frames.append(hs)
             labels[idx] = lab
-        cols = HOTSPOT_COLUMNS + ["geometry"]
+        cols = [*HOTSPOT_COLUMNS, "geometry"]
         hs = pd.concat([f for f in frames if len(f)], ignore_index=True) if frames else None
         if hs is None or hs.empty:
             self.hotspots_ = gpd.GeoDataFrame(columns=cols, geometry="geometry", crs=WGS84)
@@ -299,7 +300,7 @@ class HotspotFinder(BaseEstimator):
             return make_clusterer(
                 m, eps_m=p.eps_m, eps_days=self.eps_days, min_samples=p.min_samples
             )
-        return make_clusterer(m, min_cluster_size=max(2, int(round(p.min_samples))))
+        return make_clusterer(m, min_cluster_size=max(2, round(p.min_samples)))
 
     def _fit_area(
         self, sub: pd.DataFrame, p: AreaParams, months: list[str], rng: np.random.Generator
