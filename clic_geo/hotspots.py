@@ -39,8 +39,8 @@ import shapely
 from sklearn.base import BaseEstimator
 
 from clic_geo._errors import ConfigError
-from clic_geo.cluster import DBSCAN, _graph_dbscan, _radius_graph, k_distance_knee, make_clusterer
-from clic_geo.geo import BNG, WGS84
+from clic_geo.cluster import DBSCAN, k_distance_knee, make_clusterer
+from clic_geo.geo import WGS84, to_wgs84
 from clic_geo.layers import points_bng
 from clic_geo.schema import Col, Trend
 from clic_geo.trends import classify_trend, month_range
@@ -271,7 +271,8 @@ class HotspotFinder(BaseEstimator):
             frames.append(hs)
             labels[idx] = lab
         cols = [*HOTSPOT_COLUMNS, "geometry"]
-        hs = pd.concat([f for f in frames if len(f)], ignore_index=True) if frames else None
+        found = [f for f in frames if len(f)]
+        hs = pd.concat(found, ignore_index=True) if found else None
         if hs is None or hs.empty:
             self.hotspots_ = gpd.GeoDataFrame(columns=cols, geometry="geometry", crs=WGS84)
             self.labels_ = np.full(len(X), None, dtype=object)
@@ -282,7 +283,14 @@ class HotspotFinder(BaseEstimator):
         full = np.full(len(X), None, dtype=object)
         full[np.flatnonzero(ok)] = [rename.get(v) if v is not None else None for v in labels]
         self.labels_ = full
-        g = gpd.GeoSeries(hs.pop("geometry").to_numpy(), crs=BNG).to_crs(WGS84)
+        # back to WGS84 with the same transformation the points came in by (clic_geo.geo)
+        g = gpd.GeoSeries(
+            shapely.transform(
+                hs.pop("geometry").to_numpy(),
+                lambda c: np.column_stack(to_wgs84(c[:, 0], c[:, 1])),
+            ),
+            crs=WGS84,
+        )
         cats = sorted(c for c in hs.columns if c.startswith("n_") and c not in cols)
         self.hotspots_ = gpd.GeoDataFrame(
             hs[[c for c in HOTSPOT_COLUMNS if c in hs] + cats], geometry=g.to_numpy(), crs=WGS84
@@ -374,35 +382,30 @@ class HotspotFinder(BaseEstimator):
         n_clusters: int,
         rng: np.random.Generator,
     ) -> np.ndarray:
-        """Monte Carlo p-values: the area's incidents placed at random on its locations.
+        """Monte Carlo p-values against incidents placed at random over the area.
 
-        Null hypothesis: each incident (with its weight) falls on any of the area's
-        distinct recorded locations with equal chance. Each run re-clusters and
-        keeps the heaviest cluster's weight; a hotspot's p-value is the share of
-        runs whose heaviest cluster weighed at least as much as it does (a scan
-        statistic: it accounts for having searched the whole area).
+        Null hypothesis: the area's incidents (each with its weight, and its time for
+        ST-DBSCAN) fall uniformly at random over the area's extent (the convex hull
+        of its points, padded by ``eps_m``). Each run re-clusters the random points
+        with the same settings and keeps the heaviest cluster's weight; a hotspot's
+        p-value is the share of runs (plus one) whose heaviest cluster weighed at
+        least as much. Comparing with the heaviest cluster anywhere is a scan
+        statistic: it allows for having searched the whole area, so the chance of
+        any false hotspot in an area is at most ``alpha``.
         """
         out = np.full(n_clusters, np.nan)
         if self.n_simulations == 0 or n_clusters == 0:
             return out
-        u, inv = np.unique(xy, axis=0, return_inverse=True)
-        inv = inv.ravel()
         obs = np.bincount(lab[lab >= 0], weights=w[lab >= 0], minlength=n_clusters)
-        m = self.method.lower().replace("_", "-")
+        extent = _extent(xy, p.eps_m)
         maxima = np.zeros(self.n_simulations)
-        if m == "dbscan":  # the neighbour graph does not change between runs: build it once
-            conn, dist = _radius_graph(u, p.eps_m)
         for s in range(self.n_simulations):
-            where = rng.integers(0, len(u), len(w))
-            if m == "dbscan":
-                sw = np.bincount(where, weights=w, minlength=len(u))
-                sl = _graph_dbscan(conn, dist, sw, p.min_samples)
-            else:
-                sim = u[where] if days is None else np.column_stack([u[where], days])
-                sl = self._clusterer(p).fit(sim, sample_weight=w).labels_
-                sw = w
+            sim = _uniform_in(extent, len(w), rng)
+            if days is not None:
+                sim = np.column_stack([sim, days])
+            sl = self._clusterer(p).fit(sim, sample_weight=w).labels_
             if (sl >= 0).any():
-                maxima[s] = np.bincount(sl[sl >= 0], weights=sw[sl >= 0]).max()
+                maxima[s] = np.bincount(sl[sl >= 0], weights=w[sl >= 0]).max()
         return (1 + (maxima[np.newaxis, :] >= obs[:, np.newaxis] - 1e-9).sum(axis=1)) / (
             self.n_simulations + 1
         )
@@ -441,12 +444,29 @@ def area_hotspot_params(areas: Any) -> dict[str, dict[str, Any]]:
     return {a.id: dict(a.hotspots) for a in areas if a.hotspots}
 
 
+def _extent(xy: np.ndarray, pad_m: float) -> shapely.Geometry:
+    """Where an area's incidents could have been: hull of its points, padded."""
+    hull = shapely.convex_hull(shapely.multipoints(np.unique(xy, axis=0)))
+    return shapely.buffer(hull, max(pad_m, 100.0))
+
+
 def _extent_km2(xy: np.ndarray, pad_m: float) -> float:
-    """Area over which an area's background rate is spread: hull of its points, padded."""
+    """Area over which an area's background rate is spread (km²)."""
     if len(xy) == 0:
         return 1.0
-    hull = shapely.convex_hull(shapely.multipoints(np.unique(xy, axis=0)))
-    return max(shapely.buffer(hull, max(pad_m, 100.0)).area / 1e6, 1e-3)
+    return max(_extent(xy, pad_m).area / 1e6, 1e-3)
+
+
+def _uniform_in(poly: shapely.Geometry, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` points uniformly at random inside ``poly`` (rejection sampling)."""
+    minx, miny, maxx, maxy = poly.bounds
+    shapely.prepare(poly)
+    out = np.empty((0, 2))
+    while len(out) < n:
+        k = max(2 * (n - len(out)), 16)
+        cand = rng.uniform([minx, miny], [maxx, maxy], (k, 2))
+        out = np.vstack([out, cand[shapely.contains_xy(poly, cand[:, 0], cand[:, 1])]])
+    return out[:n]
 
 
 def find_hotspots(points: gpd.GeoDataFrame, **params: Any) -> gpd.GeoDataFrame:
