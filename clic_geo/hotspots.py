@@ -42,7 +42,7 @@ from clic_geo._errors import ConfigError
 from clic_geo.cluster import DBSCAN, k_distance_knee, make_clusterer
 from clic_geo.geo import WGS84, to_wgs84
 from clic_geo.layers import points_bng
-from clic_geo.schema import Col, Trend
+from clic_geo.schema import Col
 from clic_geo.trends import classify_trend, month_range
 
 __all__ = [
@@ -91,15 +91,10 @@ class AreaParams:
 
 
 def _month_index(month: np.ndarray) -> np.ndarray:
-    p = pd.PeriodIndex(pd.Series(month).astype(str), freq="M")
-    return (p.year * 12 + p.month - 1).to_numpy()
-
-
-def _polygon(pts: np.ndarray, buffer_m: float, ratio: float) -> shapely.Geometry:
-    """Concave hull of distinct points plus a buffer; never empty."""
-    mp = shapely.multipoints(pts)
-    hull = shapely.concave_hull(mp, ratio=ratio) if len(pts) > 3 else shapely.convex_hull(mp)
-    return shapely.buffer(hull, buffer_m, quad_segs=4)
+    """Months since year 0 of ``YYYY-MM`` texts (computed once per distinct month)."""
+    codes, uniq = pd.factorize(pd.Series(month).astype(str))
+    p = pd.PeriodIndex(uniq, freq="M")
+    return np.asarray(p.year * 12 + p.month - 1)[codes]
 
 
 class HotspotFinder(BaseEstimator):
@@ -321,12 +316,12 @@ class HotspotFinder(BaseEstimator):
         lab = np.asarray(est.labels_)
         # with ST-DBSCAN a hotspot is a place *and* a time: one location may belong to
         # two spates months apart, so their outlines may overlap
-        loc_key = pd.MultiIndex.from_arrays([sub["e"].to_numpy(), sub["n"].to_numpy()])
         if self.include_isolated:
             # every location outside all clusters becomes an "isolated" hotspot
             noise = lab < 0
             if noise.any():
-                codes = pd.factorize(loc_key[noise])[0]
+                loc = pd.MultiIndex.from_arrays([sub["e"].to_numpy(), sub["n"].to_numpy()])
+                codes = pd.factorize(loc[noise])[0]
                 lab = lab.copy()
                 lab[noise] = lab.max(initial=-1) + 1 + codes
         n_clusters = int(lab.max(initial=-1)) + 1
@@ -334,43 +329,56 @@ class HotspotFinder(BaseEstimator):
         if self.include_isolated:
             cl_max = int(np.asarray(est.labels_).max(initial=-1))
             kind[cl_max + 1 :] = "isolated"
-        rows = []
         area_geom_km2 = _extent_km2(xy, p.eps_m)
-        month_counts = sub.groupby("month")["w"].size().reindex(months, fill_value=0).to_numpy()
+        month_counts = sub.groupby("month").size().reindex(months, fill_value=0).to_numpy()
         pvals = self._p_values(xy, w, days, p, lab, n_clusters, rng)
-        for k in range(n_clusters):
-            m = lab == k
-            if not m.any():
-                continue
-            pts = np.unique(xy[m], axis=0)
-            geom = _polygon(pts, p.buffer_m, self.concave_ratio)
-            s = sub[m]
-            a_km2 = geom.area / 1e6
-            hist = s.groupby("month").size().reindex(months, fill_value=0).to_numpy()
-            bg = month_counts * a_km2 / max(area_geom_km2, a_km2)
-            trend = classify_trend(hist, bg, alpha=self.alpha) if len(hist) else Trend.NO_PATTERN
-            row = {
-                "_tmp_id": f"{p.area_id}#{k}",
-                Col.AREA: None if p.area_id == _OTHER else p.area_id,
-                "kind": kind[k],
-                "n_incidents": int(m.sum()),
-                "weight": float(s["w"].sum()),
-                Col.SCORE: float(s["decayed"].sum()),
-                "n_locations": len(pts),
-                "first_seen": s["month"].min(),
-                "last_seen": s["month"].max(),
-                "area_km2": a_km2,
-                "p_value": pvals[k],
-                Col.TREND: str(trend),
-                "history": ",".join(str(int(v)) for v in hist),
-                "geometry": geom,
-            }
-            for c, v in s.groupby("cat").size().items():
-                row[f"n_{c}"] = int(v)
-            rows.append(row)
-        return pd.DataFrame(rows), np.array(
-            [f"{p.area_id}#{k}" if k >= 0 else None for k in lab], dtype=object
+        labels_out = np.array([f"{p.area_id}#{k}" if k >= 0 else None for k in lab], dtype=object)
+        inc = lab >= 0
+        if not inc.any():
+            return pd.DataFrame(), labels_out
+        s = sub[inc].assign(k=lab[inc])
+        g = s.groupby("k")
+        out = g.agg(
+            n_incidents=("w", "size"),
+            weight=("w", "sum"),
+            score=("decayed", "sum"),
+            first_seen=("month", "min"),
+            last_seen=("month", "max"),
         )
+        # polygons, all at once: the distinct points of each cluster as a multipoint
+        pts = s.drop_duplicates(["k", "e", "n"]).sort_values("k")
+        ks, n_loc = np.unique(pts["k"].to_numpy(), return_counts=True)
+        mps = shapely.multipoints(pts[["e", "n"]].to_numpy(), indices=pts["k"].to_numpy())
+        mps = mps[ks] if len(mps) > len(ks) else mps
+        hulls = np.where(
+            n_loc > 3,
+            shapely.concave_hull(mps, ratio=self.concave_ratio),
+            shapely.convex_hull(mps),
+        )
+        geoms = shapely.buffer(hulls, p.buffer_m, quad_segs=4)
+        out = out.loc[ks]
+        out["n_locations"] = n_loc
+        out["area_km2"] = shapely.area(geoms) / 1e6
+        hist = pd.crosstab(s["k"], s["month"]).reindex(index=ks, columns=months, fill_value=0)
+        bg = month_counts[np.newaxis, :] * (
+            out["area_km2"].to_numpy()[:, np.newaxis]
+            / np.maximum(area_geom_km2, out["area_km2"].to_numpy())[:, np.newaxis]
+        )
+        h = hist.to_numpy()
+        out[Col.TREND] = [
+            str(classify_trend(h[r], bg[r], alpha=self.alpha)) if len(months) else ""
+            for r in range(len(ks))
+        ]
+        out["history"] = [",".join(map(str, row)) for row in h.tolist()]
+        cats = pd.crosstab(s["k"], s["cat"]).reindex(index=ks, fill_value=0)
+        for c in cats.columns:
+            out[f"n_{c}"] = cats[c].to_numpy()
+        out["_tmp_id"] = [f"{p.area_id}#{k}" for k in ks]
+        out[Col.AREA] = None if p.area_id == _OTHER else p.area_id
+        out["kind"] = kind[ks]
+        out["p_value"] = pvals[ks]
+        out["geometry"] = geoms
+        return out.reset_index(drop=True), labels_out
 
     def _p_values(
         self,
