@@ -17,6 +17,9 @@ properties (``name`` and ``base_point`` required)::
      "view": {"lat": 54.12, "lon": -3.22, "zoom": 14},
      "partnership_start": "2022-02-01", "towns": ["Barrow-in-Furness", "Walney"]}
 
+An optional ``"hotspots": {"eps_m": 150, "min_samples": 4, "buffer_m": 30}`` overrides
+the hotspot engine's data-driven defaults for that area (see ``docs/hotspots.md``).
+
 Adding an operating area is adding such a file; no code changes.
 """
 
@@ -25,10 +28,11 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import geopandas as gpd
@@ -82,6 +86,8 @@ class Area:
     partnership_start: date | None = None
     towns: tuple[str, ...] = ()
     source: str = ""
+    #: Optional hotspot-engine overrides (``eps_m``, ``min_samples``, ``buffer_m``).
+    hotspots: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def area_km2(self) -> float:
@@ -277,7 +283,35 @@ def _area_from_feature(feat: dict[str, Any], where: str) -> Area:
         partnership_start=_parse_date(props.get("partnership_start"), where),
         towns=tuple(str(t) for t in props.get("towns") or ()),
         source=str(props.get("source") or ""),
+        hotspots=_hotspot_overrides(props.get("hotspots"), where),
     )
+
+
+_HOTSPOT_KEYS = ("eps_m", "min_samples", "buffer_m")
+
+
+def _hotspot_overrides(value: Any, where: str) -> Mapping[str, float]:
+    """The optional ``"hotspots"`` property: positive numbers for known keys only."""
+    if value in (None, {}):
+        return MappingProxyType({})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: 'hotspots' must be an object such as {{\"eps_m\": 150}}")
+    problems = [f"unknown key {k!r}" for k in value if k not in _HOTSPOT_KEYS]
+    out = {}
+    for k in _HOTSPOT_KEYS:
+        if k in value:
+            v = value[k]
+            if isinstance(v, bool) or not isinstance(v, int | float) or not v > 0:
+                problems.append(f"{k} must be a positive number, got {v!r}")
+            else:
+                out[k] = float(v)
+    if problems:
+        raise ConfigError(
+            f"{where}: 'hotspots': "
+            + "; ".join(problems)
+            + f" (valid keys: {', '.join(_HOTSPOT_KEYS)})"
+        )
+    return MappingProxyType(out)
 
 
 def _fit_zoom(bounds: tuple[float, float, float, float], px: int = 700) -> int:
@@ -426,6 +460,7 @@ def build_area_from_boundaries(
         if existing and existing.partnership_start
         else None,
         "towns": list(existing.towns) if existing else [],
+        **({"hotspots": dict(existing.hotspots)} if existing and existing.hotspots else {}),
         "source": f"built from {Path(path).name}, codes {', '.join(sorted(set(codes)))}",
     }
     return {"type": "Feature", "properties": props, "geometry": mapping(geom)}

@@ -16,6 +16,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 from pyproj import Transformer
+from pyproj.enums import TransformDirection
+from pyproj.transformer import TransformerGroup
 
 from clic_geo._errors import CRSError
 
@@ -39,12 +41,22 @@ _LETTERS = "ABCDEFGHJKLMNOPQRSTUVWXYZ"  # no I
 _GRID_RE = re.compile(r"^\s*([A-HJ-Z])\s*([A-HJ-Z])\s*(\d+)\s*(\d*)\s*$", re.IGNORECASE)
 
 
-@lru_cache(maxsize=4)
-def _transformer(src: str, dst: str) -> Transformer:
+@lru_cache(maxsize=1)
+def _bng_transformer() -> Transformer:
+    """WGS84 -> BNG through one fixed operation, used in both directions.
+
+    Left to choose per point, PROJ picks different operations for the forward and
+    inverse transforms near the edges of the grid (off Scilly they disagreed by
+    ~85 m). We pin "OSGB36 to WGS 84 (6)" (EPSG:1314, a 2 m Helmert valid for all
+    of Great Britain) unless the OSTN15 grid is installed, which is better still.
+    """
     with warnings.catch_warnings():
         # pyproj may warn that the OSTN15 grid is missing: documented above.
         warnings.simplefilter("ignore")
-        return Transformer.from_crs(src, dst, always_xy=True)
+        group = TransformerGroup(WGS84, BNG, always_xy=True)
+    candidates = [t for t in group.transformers if t.accuracy is not None and t.accuracy > 0]
+    best = min(candidates, key=lambda t: t.accuracy)
+    return best
 
 
 def to_bng(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -68,7 +80,7 @@ def to_bng(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     lon = np.asarray(lon, dtype="float64")
     lat = np.asarray(lat, dtype="float64")
-    e, n = _transformer(WGS84, BNG).transform(lon, lat)
+    e, n = _bng_transformer().transform(lon, lat)
     return np.asarray(e, dtype="float64"), np.asarray(n, dtype="float64")
 
 
@@ -76,7 +88,7 @@ def to_wgs84(easting: np.ndarray, northing: np.ndarray) -> tuple[np.ndarray, np.
     """Project BNG easting/northing (metres) to WGS84 ``(lon, lat)`` in degrees."""
     easting = np.asarray(easting, dtype="float64")
     northing = np.asarray(northing, dtype="float64")
-    lon, lat = _transformer(BNG, WGS84).transform(easting, northing)
+    lon, lat = _bng_transformer().transform(easting, northing, direction=TransformDirection.INVERSE)
     return np.asarray(lon, dtype="float64"), np.asarray(lat, dtype="float64")
 
 

@@ -212,6 +212,12 @@ def _text(s: pd.Series | np.ndarray) -> pd.Series:
     return pd.Series(s).astype(object).fillna("").astype(str)
 
 
+def _map_unique(values: pd.Series, fn: Callable[[str], str]) -> pd.Series:
+    """``values.map(fn)`` computed once per distinct value (files repeat values a lot)."""
+    uniq = pd.unique(values)
+    return values.map(dict(zip(uniq, map(fn, uniq), strict=True)))
+
+
 def _fingerprint(parts: Sequence[pd.Series]) -> pd.Series:
     joined = _text(parts[0])
     for p in parts[1:]:
@@ -460,7 +466,7 @@ def _incidents(raw: RawTable, ctx: ValidationContext, *, source: str, police_uk:
         frame, mapping, problems, ctx, required=True, month_only=police_uk
     )
     cat_text = _col(frame, mapping, "category")
-    norm = cat_text.map(normalise_token)
+    norm = _map_unique(cat_text, normalise_token)
     if police_uk:
         category = cat_text.str.lower().map(POLICE_UK_CATEGORY).fillna(Category.OTHER.value)
         category = category.where(cat_text.ne(""), None)
@@ -479,21 +485,20 @@ def _incidents(raw: RawTable, ctx: ValidationContext, *, source: str, police_uk:
     src = _col(frame, mapping, "source") if "source" in mapping else None
     source_col = pd.Series(source, index=frame.index, dtype=object)
     if src is not None:
-        source_col = src.where(src.ne(""), source).map(
-            lambda s: normalise_token(s).replace(" ", "-")
+        source_col = _map_unique(
+            src.where(src.ne(""), source), lambda s: normalise_token(s).replace(" ", "-")
         )
     sid = _col(frame, mapping, "id")
     attrs = None
     if rest:
+        # one JSON text per distinct combination of the extra columns (files repeat them)
         sub = frame[rest].astype(str)
-        attrs = (
-            [
-                json.dumps({k: v for k, v in zip(rest, vals, strict=True) if v}, ensure_ascii=False)
-                for vals in sub.itertuples(index=False, name=None)
-            ]
-            if len(sub)
-            else []
-        )
+        codes, uniq = pd.MultiIndex.from_frame(sub).factorize() if len(sub) else ([], [])
+        texts = [
+            json.dumps({k: v for k, v in zip(rest, vals, strict=True) if v}, ensure_ascii=False)
+            for vals in uniq
+        ]
+        attrs = [texts[c] for c in codes]
     month = when.dt.strftime("%Y-%m")
     acc = pd.DataFrame(
         {

@@ -1,0 +1,135 @@
+"""Trend categories, Mann-Kendall, identity tracking and the per-area series."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from clic_geo._errors import ConfigError
+from clic_geo.schema import Col, Trend
+from clic_geo.trends import (
+    area_monthly_series,
+    classify_trend,
+    mann_kendall,
+    month_range,
+    track_hotspots,
+)
+
+BG = 0.1  # incidents the area's background would put in the hotspot per month
+
+CASES = [
+    ([0, 0, 0, 0, 0, 0, 0, 0, 0, 7], Trend.NEW),
+    ([0, 0, 0, 0, 0, 0, 0, 5, 6, 7], Trend.CONSECUTIVE),
+    ([2, 3, 3, 4, 5, 6, 7, 8, 9, 11], Trend.INTENSIFYING),
+    ([6, 5, 7, 6, 5, 6, 7, 5, 6, 6], Trend.PERSISTENT),
+    ([11, 10, 9, 8, 7, 6, 5, 4, 3, 2], Trend.DIMINISHING),
+    ([3, 0, 2, 0, 0, 3, 0, 2, 0, 3], Trend.SPORADIC),
+    ([9, 9, 9, 0, 0, 0, 9, 9, 0, 9], Trend.OSCILLATING),
+    ([6, 7, 6, 7, 6, 7, 6, 0, 0, 0], Trend.HISTORICAL),
+    ([0, 1, 0, 0, 1, 0, 0, 1, 0, 0], Trend.NO_PATTERN),
+]
+
+
+@pytest.mark.parametrize(("counts", "expected"), CASES, ids=[c[1].value for c in CASES])
+def test_each_trend_category_has_a_constructed_case(counts, expected):
+    assert classify_trend(counts, BG) == expected
+
+
+def test_every_category_is_covered():
+    assert {c[1] for c in CASES} == set(Trend)
+
+
+def test_a_high_background_makes_nothing_hot():
+    assert classify_trend([3, 3, 3, 3, 3], 10.0) == Trend.NO_PATTERN
+
+
+def test_mann_kendall_known_values():
+    up = mann_kendall(range(10))
+    assert up.s == 45
+    assert up.direction == 1
+    assert up.tau == pytest.approx(1.0)
+    down = mann_kendall([5, 4, 3, 2, 1, 0])
+    assert down.direction == -1
+    flat = mann_kendall([1, 2, 1, 2, 1, 2, 1, 2])
+    assert flat.direction == 0
+    # without ties, tau is Kendall's tau of the series against time
+    from scipy.stats import kendalltau
+
+    x = [1, 3, 2, 0, 5, 4, 6, 9, 8, 7]
+    assert mann_kendall(x).tau == pytest.approx(kendalltau(range(10), x).statistic)
+
+
+def test_classify_rejects_empty_input():
+    with pytest.raises(ConfigError, match="non-empty"):
+        classify_trend([])
+
+
+def _hotspot(e, n, r=120.0, hid="HS0001", score=5.0):
+    return gpd.GeoDataFrame(
+        {Col.HOTSPOT_ID: [hid], Col.SCORE: [score]},
+        geometry=[shapely.Point(e, n).buffer(r)],
+        crs="EPSG:27700",
+    )
+
+
+def test_tracking_follows_a_hotspot_drifting_100_m_a_month():
+    periods = []
+    for t in range(8):
+        a = _hotspot(330_000 + 100 * t, 470_000, hid="HS0001")
+        b = _hotspot(335_000, 470_000, hid="HS0002")  # a second, still one
+        periods.append((f"2024-{t + 1:02d}", pd.concat([b, a], ignore_index=True)))
+    tr = track_hotspots(periods)
+    drifting = tr[tr[Col.HOTSPOT_ID] == "HS0001"]
+    assert drifting["track_id"].nunique() == 1
+    assert tr[tr[Col.HOTSPOT_ID] == "HS0002"]["track_id"].nunique() == 1
+    assert tr["track_id"].nunique() == 2
+    assert drifting["overlap"].iloc[1:].between(0.1, 1).all()
+
+
+def test_tracking_starts_a_new_track_after_a_jump():
+    periods = [("2024-01", _hotspot(330_000, 470_000)), ("2024-02", _hotspot(331_000, 470_000))]
+    assert track_hotspots(periods)["track_id"].nunique() == 2
+
+
+def test_tracking_needs_a_crs():
+    g = _hotspot(330_000, 470_000).set_crs(None, allow_override=True)
+    with pytest.raises(ConfigError, match="no CRS"):
+        track_hotspots([("2024-01", g)])
+
+
+def test_area_monthly_series_fills_missing_months_with_zero():
+    df = pd.DataFrame(
+        {
+            Col.AREA: ["barrow", "barrow", None],
+            Col.MONTH: ["2024-01", "2024-03", "2024-01"],
+            Col.CATEGORY: ["drugs", "weapons", "drugs"],
+        }
+    )
+    s = area_monthly_series(df)
+    assert len(s) == 2 * 3 * 2
+    b = s[(s["area_id"] == "barrow") & (s["category"] == "drugs")]
+    assert b["count"].tolist() == [1, 0, 0]
+    assert s[s["area_id"] == "other"]["count"].sum() == 1
+    assert month_range("2023-12", "2024-02") == ["2023-12", "2024-01", "2024-02"]
+    with pytest.raises(ConfigError, match="ends"):
+        month_range("2024-02", "2024-01")
+
+
+def test_demo_lifecycles_get_matching_trends():
+    from tests.test_hotspots import generate_demo
+
+    demo = generate_demo()
+    t = demo.truth
+    last12 = sorted(t["month"].unique())[-12:]
+    per = {
+        h: g.set_index("month")["count"].reindex(last12).to_numpy()
+        for h, g in t.groupby("hotspot_id")
+    }
+    got = {h: classify_trend(c, 0.3) for h, c in per.items()}
+    assert got["CAR-BOTCHERGATE"] in {Trend.PERSISTENT, Trend.INTENSIFYING, Trend.DIMINISHING}
+    assert got["BAR-ROOSE"] == Trend.NO_PATTERN  # ended 12 months ago: nothing in this window
+    assert got["CAR-BELAH"] in {Trend.CONSECUTIVE, Trend.NEW}
+    assert np.all([isinstance(v, Trend) for v in got.values()])
