@@ -69,9 +69,9 @@ def held_karp_path(dist: np.ndarray) -> tuple[float, list[int]]:
 
     Examples
     --------
-    >>> d = np.array([[0, 1, 2, 0], [1, 0, 1, 1], [2, 1, 0, 2], [0, 1, 2, 0]], float)
+    >>> d = np.array([[0, 1, 2, 0], [1, 0, 1, 1], [2, 1, 0, 3], [0, 1, 3, 0]], float)
     >>> held_karp_path(d)
-    (4.0, [1, 2])
+    (4.0, [2, 1])
     """
     n = dist.shape[0] - 2
     if n == 0:

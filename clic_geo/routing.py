@@ -6,10 +6,13 @@ window and a must-visit pin), a start and end point and the time available,
 
 - every must-visit stop is in the route (or :class:`InfeasiblePlanError` says which
   cannot fit and by how many minutes);
-- optional stops are chosen by priority: leaving a stop out costs
-  ``priority * metres_per_priority_point`` metres, and OR-Tools minimises walking
-  metres plus the cost of what is left out, within the time budget (walking +
-  visits + waiting for time windows + the walk back to the end point);
+- optional stops are chosen by priority: by default the route makes the set of
+  stops with the largest total priority that fits the time budget (walking + visits
+  + waiting for time windows + the walk back to the end point) and, among those,
+  walks the least (the orienteering problem). Technically leaving a stop out costs
+  a penalty and OR-Tools minimises walking metres plus penalties; by default one
+  hundredth of a priority point outweighs the longest walk the day allows, or set
+  ``metres_per_priority_point`` for a softer trade-off;
 - every stop not in the route is reported with the reason.
 
 The model is solved with OR-Tools' routing library (guided local search with a time
@@ -21,6 +24,7 @@ distance times a detour factor (:data:`DEFAULT_DETOUR_FACTOR`).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import time as _time
@@ -32,6 +36,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.sat.python import cp_model
+from ortools.util.optional_boolean_pb2 import BOOL_TRUE
 
 from clic_geo import geo
 from clic_geo._errors import ClicGeoError, ConfigError, InputFileError
@@ -55,10 +61,10 @@ log = logging.getLogger(__name__)
 #: Two people walking together and talking, with kerbs and crossings: a little under
 #: the 5 km/h of a lone adult (Knoblauch et al. 1996 measured 4.8-5.4 km/h at crossings).
 DEFAULT_WALK_SPEED_KMH = 4.5
-#: How many metres of extra walking one point of priority is worth. At 200 m a stop of
-#: priority 20 is worth a 4 km detour, so within a town the route collects priority
-#: first and saves walking second.
-DEFAULT_METRES_PER_PRIORITY_POINT = 200.0
+#: Set ``DayOptions.metres_per_priority_point`` to trade priority against walking
+#: instead (e.g. 200: a stop of priority 20 is worth a 4 km detour). ``None`` (the
+#: default) collects the most priority the day allows, then walks the least.
+DEFAULT_METRES_PER_PRIORITY_POINT: float | None = None
 
 #: Columns a stops table must have; ``window_start``/``window_end`` (clock time on the
 #: day or a date-time) and any other columns (``kind``, ``label``, ``reasons``,
@@ -104,7 +110,9 @@ class DayOptions:
     metres_per_priority_point : float
         The trade-off between priority and walking (see the module docstring).
     solver_seconds : float, optional
-        OR-Tools time limit; default ``0.1 + 0.05 * stops``, at most 3 s.
+        Time limit of the OR-Tools routing search; default ``0.1 + 0.05 * stops``,
+        at most 3 s. CP-SAT then gets up to 2 s (up to 20 stops, stopping once
+        optimal) or a quarter of this (more stops).
     must_visit, exclude : frozenset of str
         Stop ids pinned as must-visit, and ids to leave out.
     """
@@ -116,7 +124,7 @@ class DayOptions:
     end_lat: float | None = None
     end_lon: float | None = None
     walk_speed_kmh: float = DEFAULT_WALK_SPEED_KMH
-    metres_per_priority_point: float = DEFAULT_METRES_PER_PRIORITY_POINT
+    metres_per_priority_point: float | None = DEFAULT_METRES_PER_PRIORITY_POINT
     solver_seconds: float | None = None
     must_visit: frozenset[str] = field(default_factory=frozenset)
     exclude: frozenset[str] = field(default_factory=frozenset)
@@ -138,7 +146,8 @@ class DayOptions:
             problems.append(f"minutes available must be positive, got {self.minutes_available}")
         if not (_finite(self.walk_speed_kmh) and 0.5 <= self.walk_speed_kmh <= 15):
             problems.append(f"walking speed must be 0.5-15 km/h, got {self.walk_speed_kmh}")
-        if not (_finite(self.metres_per_priority_point) and self.metres_per_priority_point > 0):
+        mpp = self.metres_per_priority_point
+        if mpp is not None and not (_finite(mpp) and mpp > 0):
             problems.append("metres_per_priority_point must be positive")
         if problems:
             raise ConfigError("; ".join(problems))
@@ -202,6 +211,7 @@ class Route:
     walk_speed_kmh: float
     distance_method: str
     solve_seconds: float
+    proven_optimal: bool = False
     notes: tuple[str, ...] = ()
 
     @property
@@ -285,6 +295,7 @@ class Route:
             "distance_method": self.distance_method,
             "walk_speed_kmh": self.walk_speed_kmh,
             "solve_seconds": round(self.solve_seconds, 3),
+            "proven_optimal": self.proven_optimal,
             "notes": list(self.notes),
         }
 
@@ -473,15 +484,14 @@ def _build_model(
 
     open_s = np.maximum(secs("window_start", 0), 0)
     close_s = np.minimum(secs("window_end", budget), budget)
-    pen = np.r_[
-        -1,
-        np.where(
-            table["must_visit"].to_numpy(bool),
-            -1,
-            np.round(table["priority"].to_numpy(float) * options.metres_per_priority_point),
-        ),
-        -1,
-    ].astype(np.int64)
+    prio = table["priority"].to_numpy(float)
+    if options.metres_per_priority_point is None:
+        # lexicographic: 0.01 point outweighs the longest walk the day allows
+        per_point = 100 * (math.ceil(budget * speed) + 1)
+        raw = np.round(prio * 100) * (per_point / 100)
+    else:
+        raw = np.round(prio * options.metres_per_priority_point)
+    pen = np.r_[-1, np.where(table["must_visit"].to_numpy(bool), -1, raw), -1].astype(np.int64)
     return _Model(dist, walk, service, open_s, close_s, pen, budget), tuple(notes)
 
 
@@ -525,6 +535,15 @@ def _solve(
     params.local_search_metaheuristic = (
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     )
+    ops = params.local_search_operators
+    # moves that swap a visited stop for one left out, which the choice of stops needs
+    for name in (
+        "use_extended_swap_active",
+        "use_relocate_and_make_active",
+        "use_exchange_and_make_active",
+        "use_inactive_lns",
+    ):
+        setattr(ops, name, BOOL_TRUE)
     params.time_limit.FromMilliseconds(max(10, int(seconds * 1000)))
     solution = routing.SolveWithParameters(params)
     if solution is None:
@@ -536,6 +555,76 @@ def _solve(
             order.append(sub[k])
         idx = solution.Value(routing.NextVar(idx))
     return order
+
+
+def _solve_exact(
+    m: _Model, nodes: list[int], seconds: float, hint: list[int] | None
+) -> tuple[list[int] | None, bool]:
+    """The same model in CP-SAT (a circuit with optional nodes), warm-started.
+
+    Returns ``(order or None, proven)``: ``proven`` is True when CP-SAT proved the
+    order optimal, or proved that no route exists (order None).
+    """
+    end = m.dist_m.shape[0] - 1
+    sub = [0, *nodes, end]
+    size = len(sub)
+    dist = np.rint(m.dist_m[np.ix_(sub, sub)]).astype(np.int64)
+    transit = m.walk_s[np.ix_(sub, sub)] + m.service_s[sub][:, None]
+    budget = m.budget_s
+    model = cp_model.CpModel()
+    t = [model.new_int_var(0, budget, f"t{k}") for k in range(size)]
+    model.add(t[0] == 0)
+    arcs, x = [], {}
+    back = model.new_bool_var("back")
+    model.add(back == 1)
+    arcs.append((size - 1, 0, back))
+    skip = {}
+    objective = []
+    for k in range(1, size - 1):
+        node = sub[k]
+        if m.penalty[node] >= 0:
+            skip[k] = model.new_bool_var(f"skip{k}")
+            arcs.append((k, k, skip[k]))
+            objective.append(int(m.penalty[node]) * skip[k])
+            on = skip[k].Not()
+            model.add(t[k] >= int(m.open_s[node])).only_enforce_if(on)
+            model.add(t[k] <= int(min(m.close_s[node], budget))).only_enforce_if(on)
+        else:
+            model.add(t[k] >= int(m.open_s[node]))
+            model.add(t[k] <= int(min(m.close_s[node], budget)))
+    for i in range(size - 1):
+        for j in range(1, size):
+            if i == j or (i == 0 and j == size - 1 and len(skip) < size - 2):
+                continue
+            lit = model.new_bool_var(f"x{i}_{j}")
+            x[i, j] = lit
+            arcs.append((i, j, lit))
+            model.add(t[j] >= t[i] + int(transit[i, j])).only_enforce_if(lit)
+            objective.append(int(dist[i, j]) * lit)
+    model.add_circuit(arcs)
+    model.minimize(sum(objective))
+    if hint is not None:
+        pos = {node: k for k, node in enumerate(sub)}
+        path = [0, *[pos[h] for h in hint], size - 1]
+        used = set(itertools.pairwise(path))
+        for (i, j), lit in x.items():
+            model.add_hint(lit, (i, j) in used)
+        for k, lit in skip.items():
+            model.add_hint(lit, k not in path)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.05, seconds)
+    solver.parameters.num_workers = 2
+    status = solver.solve(model)
+    if status == cp_model.INFEASIBLE:
+        return None, True
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None, False
+    order, here = [], 0
+    nxt = {i: j for (i, j), lit in x.items() if solver.boolean_value(lit)}
+    while nxt.get(here, size - 1) != size - 1:
+        here = nxt[here]
+        order.append(sub[here])
+    return order, status == cp_model.OPTIMAL
 
 
 def _schedule(m: _Model, order: list[int]) -> tuple[list[tuple[float, float]], float] | None:
@@ -553,6 +642,20 @@ def _schedule(m: _Model, order: list[int]) -> tuple[list[tuple[float, float]], f
         here = k
     t += float(m.walk_s[here, end])
     return out, t
+
+
+#: Up to this many stops CP-SAT gets up to 2 s to prove the route optimal (it stops
+#: as soon as it has); above, a quarter of the routing time to improve it.
+_EXACT_STOPS = 20
+
+
+def _cost(m: _Model, order: list[int]) -> int:
+    """The objective: whole walking metres plus the penalties of stops left out."""
+    end = m.dist_m.shape[0] - 1
+    path = [0, *order, end]
+    walk = sum(int(np.rint(m.dist_m[a, b])) for a, b in itertools.pairwise(path))
+    out = set(range(1, end)) - set(order)
+    return walk + int(sum(m.penalty[k] for k in out if m.penalty[k] > 0))
 
 
 def _minutes(seconds: float) -> str:
@@ -644,6 +747,8 @@ def _why_dropped(m: _Model, table: pd.DataFrame, order: list[int], k: int) -> Dr
         reason = (
             f"left out: the extra {extra:,.0f} m of walking outweighs its priority "
             f"({r['priority']:g})"
+            if r["priority"] > 0
+            else "left out: priority 0"
         )
     elif math.isfinite(over):
         code = "no_time"
@@ -756,7 +861,18 @@ def plan_route(
     seconds = options.solver_seconds
     if seconds is None:
         seconds = min(3.0, 0.1 + 0.05 * len(candidates))
-    order = _solve(m, candidates, seconds) if candidates else []
+    order: list[int] | None = []
+    proven = True
+    if candidates:
+        # OR-Tools routing (guided local search) finds a good route fast; CP-SAT,
+        # started from it, improves it and proves small instances optimal
+        order = _solve(m, candidates, seconds)
+        exact_seconds = 2.0 if len(candidates) <= _EXACT_STOPS else 0.25 * seconds
+        exact, proven = _solve_exact(m, candidates, exact_seconds, order)
+        if exact is not None and (order is None or _cost(m, exact) <= _cost(m, order)):
+            order = exact
+        else:
+            proven = False
     if order is None:
         _diagnose(m, table, options, seconds)
     sched = _schedule(m, order)
@@ -821,5 +937,6 @@ def plan_route(
         walk_speed_kmh=options.walk_speed_kmh,
         distance_method=distances.describe(),
         solve_seconds=elapsed,
+        proven_optimal=bool(proven),
         notes=notes,
     )
