@@ -754,7 +754,7 @@ def _why_dropped(m: _Model, table: pd.DataFrame, order: list[int], k: int) -> Dr
         code = "no_time"
         reason = (
             f"no time left: fitting it in would take the day {_minutes(over)} minutes over "
-            f"(priority {r['priority']:g}, lower than the stops chosen)"
+            f"(priority {r['priority']:g}; the stops chosen make more of the time)"
         )
     else:
         code = "window"
