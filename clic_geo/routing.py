@@ -663,7 +663,7 @@ def _minutes(seconds: float) -> str:
 
 
 def _clock(t0: datetime, seconds: float) -> str:
-    return (t0 + timedelta(seconds=seconds)).strftime("%H:%M")
+    return (t0 + timedelta(seconds=float(seconds))).strftime("%H:%M")
 
 
 def _diagnose(m: _Model, table: pd.DataFrame, options: DayOptions, seconds: float) -> None:
@@ -675,7 +675,7 @@ def _diagnose(m: _Model, table: pd.DataFrame, options: DayOptions, seconds: floa
     single = []
     for k, sid in zip(must, ids, strict=True):
         arrive = max(m.walk_s[0, k], m.open_s[k])
-        if m.walk_s[0, k] > m.close_s[k]:
+        if m.close_s[k] < budget and m.walk_s[0, k] > m.close_s[k]:
             late = m.walk_s[0, k] - m.close_s[k]
             single.append(
                 f"{sid} must be reached by {_clock(options.start_at, m.close_s[k])} but the "
