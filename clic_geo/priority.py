@@ -238,15 +238,10 @@ def _prepare_hotspots(
     out["factor"] = rank_f * trend_f
     since = day - pd.Timedelta(days=w.coverage_days)
     recent = visits[(visits["visited_at"] >= since) & (visits["visited_at"] < day)]
-    pts = shapely.points(recent[Col.EASTING].to_numpy(), recent[Col.NORTHING].to_numpy())
+    ve = recent[Col.EASTING].to_numpy(float)
+    vn = recent[Col.NORTHING].to_numpy(float)
     out["visits"] = [
-        int(
-            shapely.contains_xy(
-                shapely.buffer(g, w.hotspot_near_m), *shapely.get_coordinates(pts).T
-            ).sum()
-        )
-        if len(recent)
-        else 0
+        int(shapely.contains_xy(shapely.buffer(g, w.hotspot_near_m), ve, vn).sum())
         for g in out["geometry"]
     ]
     return _Hotspots(out.sort_values(Col.RANK, kind="stable").reset_index(drop=True))
@@ -348,7 +343,8 @@ def _address_rows(
     )
     past = visits[visits[Col.ADDRESS_ID].notna() & (visits["visited_at"] < day)]
     last = past.groupby(Col.ADDRESS_ID)["visited_at"].max()
-    kit = past[past[Col.SUPPORT].map(lambda s: Support.HARM_REDUCTION_KIT in tuple(s or ()))]
+    gave_kit = past[Col.SUPPORT].map(lambda s: Support.HARM_REDUCTION_KIT in tuple(s or ()))
+    kit = past[gave_kit.to_numpy(bool)]
     had_kit = set(kit[Col.ADDRESS_ID])
     rows = []
     for r in addresses[concern].itertuples(index=False):
@@ -444,7 +440,7 @@ def _incident_rows(
         if addr_tree is not None and addr_tree.query_ball_point([e, n], 50.0):
             continue  # an address of concern is here: its near-repeat part counts these
         sev = grp[Col.CATEGORY].map(lambda c: float(w.severity.get(c, 0.25)))
-        age = (day - grp[Col.WHEN]).dt.days.clip(lower=0)
+        age = (day.normalize() - grp[Col.WHEN].dt.normalize()).dt.days.clip(lower=0)
         fade = 1 - 0.5 * (age / max(w.follow_up_days, 1)).clip(upper=1)
         parts = {"follow_up": float((w.follow_up_per_severity * sev * fade).max())}
         worst = grp.loc[sev.idxmax()]
