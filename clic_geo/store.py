@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Callable, Iterable, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -23,12 +24,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from clic_geo import _tables as T  # noqa: N812 - T.incidents reads like SQL
-from clic_geo._errors import StoreError
+from clic_geo._errors import ConfigError, StoreError
+from clic_geo._parse import normalise_token
 from clic_geo.export import write_safe_csv
-from clic_geo.geo import WGS84
+from clic_geo.geo import WGS84, to_bng
 from clic_geo.readers import OUTCOME_COL, REASON_COL, ROW_COL
-from clic_geo.schema import Col
-from clic_geo.validate import KEY, ROW, Validated
+from clic_geo.schema import Col, Outcome, Support
+from clic_geo.validate import KEY, MAX_TEXT, ROW, Validated
+from clic_geo.vocab import OUTCOME_ALIASES, REFERRAL_ALIASES, SUPPORT_ALIASES
 
 __all__ = ["SCHEMA_VERSION", "Store"]
 
@@ -872,6 +875,144 @@ class Store:
         df[Col.SUPPORT] = df["id"].map(sup).apply(lambda v: v if isinstance(v, tuple) else ())
         df[Col.REFERRALS] = df["id"].map(ref).apply(lambda v: v if isinstance(v, tuple) else ())
         return self._points(df)
+
+    def record_visit(
+        self,
+        *,
+        visited_at: datetime,
+        outcome: str,
+        address_id: str | None = None,
+        latitude: float | None = None,
+        longitude: float | None = None,
+        area_id: str | None = None,
+        support: Sequence[str] = (),
+        referrals: Sequence[str] = (),
+        officers: str = "",
+        notes: str = "",
+        next_visit_due: date | None = None,
+        source: str = "planner",
+    ) -> str:
+        """Record one visit with its outcome, support and referrals, in one transaction.
+
+        Values are checked against the importer's vocabularies (so "no reply", "HR
+        kit" or "foodbank" are understood); a referral adds "referral" to the
+        support, as on import. The visit is placed at the address (``address_id``,
+        a store id such as ``demo:DEMO-ADR-0001``) or at ``latitude``/``longitude``.
+        ``next_visit_due`` moves the address's next protection-plan visit.
+
+        Returns
+        -------
+        str
+            The new visit's id.
+
+        Raises
+        ------
+        ConfigError
+            Listing every invalid value (nothing is written).
+        """
+        problems: list[str] = []
+        code = OUTCOME_ALIASES.get(normalise_token(str(outcome or "")))
+        if code is None:
+            problems.append(
+                f"unknown outcome {outcome!r} (expected {', '.join(o.value for o in Outcome)})"
+            )
+
+        def codes(values: Sequence[str], aliases: Mapping[str, str], what: str) -> list[str]:
+            out, unknown = [], []
+            for v in [values] if isinstance(values, str) else values:
+                c = aliases.get(normalise_token(str(v)))
+                if c is None:
+                    unknown.append(repr(v))
+                elif c not in out:
+                    out.append(c)
+            if unknown:
+                problems.append(f"unknown {what}: {', '.join(unknown)}")
+            return out
+
+        sup = codes(support, SUPPORT_ALIASES, "support")
+        ref = codes(referrals, REFERRAL_ALIASES, "referral")
+        if ref and Support.REFERRAL.value not in sup:
+            sup.append(Support.REFERRAL.value)
+        when = pd.Timestamp(visited_at).to_pydatetime().replace(microsecond=0)
+        if when > datetime.now() + pd.Timedelta(days=1):
+            problems.append(f"visit time {when:%Y-%m-%d %H:%M} is in the future")
+        for name, text in (("notes", notes), ("officers", officers)):
+            if len(str(text or "")) > MAX_TEXT:
+                problems.append(f"{name} longer than {MAX_TEXT:,} characters")
+        place: dict[str, Any] | None = None
+        if address_id:
+            with self.engine.connect() as conn:
+                row = conn.execute(
+                    sa.select(T.addresses).where(T.addresses.c.id == address_id)
+                ).first()
+            if row is None:
+                problems.append(f"no address {address_id!r} in the store")
+            else:
+                place = {
+                    c: getattr(row, c) for c in ("latitude", "longitude", "easting", "northing")
+                }
+                place["area_id"] = area_id or row.area_id
+        elif (
+            latitude is not None
+            and longitude is not None
+            and np.isfinite([latitude, longitude]).all()
+        ):
+            if abs(latitude) > 90 or abs(longitude) > 180:
+                problems.append(f"location ({latitude}, {longitude}) out of range")
+            else:
+                e, n = to_bng([longitude], [latitude])
+                place = {
+                    "latitude": round(float(latitude), 6),
+                    "longitude": round(float(longitude), 6),
+                    "easting": round(float(e[0]), 1),
+                    "northing": round(float(n[0]), 1),
+                    "area_id": area_id,
+                }
+        else:
+            problems.append("no location: give an address id or a latitude and longitude")
+        if next_visit_due is not None and not address_id:
+            problems.append("next_visit_due needs an address id")
+        if problems:
+            raise ConfigError("cannot record the visit: " + "; ".join(problems))
+        assert place is not None
+        visit_id = f"{source}:{uuid.uuid4().hex[:16]}"
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    sa.insert(T.visits).values(
+                        id=visit_id,
+                        visited_at=when,
+                        time_precision="minute",
+                        address_id=address_id or None,
+                        officers=officers or None,
+                        outcome=code,
+                        notes=notes or None,
+                        **place,
+                    )
+                )
+                if sup:
+                    conn.execute(
+                        sa.insert(T.visit_support),
+                        [{"visit_id": visit_id, "support": x} for x in sup],
+                    )
+                if ref:
+                    conn.execute(
+                        sa.insert(T.visit_referrals),
+                        [{"visit_id": visit_id, "referral": x} for x in ref],
+                    )
+                if next_visit_due is not None:
+                    conn.execute(
+                        sa.update(T.addresses)
+                        .where(T.addresses.c.id == address_id)
+                        .values(
+                            next_visit_due=next_visit_due,
+                            updated_at=datetime.now().replace(microsecond=0),
+                        )
+                    )
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(f"the visit was not recorded: {exc.__class__.__name__}") from exc
+        log.info("visit %s recorded (outcome %s)", visit_id, code)
+        return visit_id
 
     def county_lines(self) -> pd.DataFrame:
         """County lines with their full status history (one row per status change)."""
