@@ -39,6 +39,7 @@ __all__ = [
     "AuditValueError",
     "read_audit",
     "record",
+    "record_action",
     "utcnow",
 ]
 
@@ -221,6 +222,38 @@ def record(
     with store.engine.begin() as conn:
         conn.execute(sa.insert(audit_log).values(**row))
     log.debug("audit: %s %s", action, outcome)
+
+
+def record_action(
+    store: Store,
+    session: Session,
+    action: Action | str,
+    *,
+    area_id: str | None = None,
+    subject: str | None = None,
+    detail: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Log something the app did for a signed-in user: planned, imported, exported...
+
+    For example, after the planner builds tomorrow's route::
+
+        record_action(store, session, Action.PLAN, area_id="barrow", detail={"stops": 14})
+
+    and after an import: ``subject=kind, detail={"rows": n, "file_sha256": sha[:16]}``
+    (the file's hash, not its name: a file name may contain a person's name).
+
+    Raises
+    ------
+    AuthenticationError
+        If the session is not valid.
+    AuditValueError
+        If a value is not a plain identifier, count or date.
+    """
+    from clic_geo.auth import validate_session
+
+    user = validate_session(store, session, now=now, touch=False)
+    record(store, action, actor=user, area_id=area_id, subject=subject, detail=detail, now=now)
 
 
 def read_audit(

@@ -353,6 +353,7 @@ def protect(
     withholdable: Sequence[bool] | np.ndarray | None = None,
     priority: Sequence[float] | np.ndarray | None = None,
     round_to: int = 1,
+    withheld: Sequence[bool] | np.ndarray | None = None,
 ) -> Protection:
     """Decide what to publish. See the module docstring for the rules and guarantee.
 
@@ -370,6 +371,8 @@ def protect(
         Lower is withheld first (default 0 for all).
     round_to : int
         Round shown counts to a multiple of this (1: no rounding; 5: ONS 10-5 rule).
+    withheld : array of bool, optional
+        Entries already withheld by an earlier publication (they stay withheld).
 
     Examples
     --------
@@ -386,6 +389,8 @@ def protect(
     wh = np.ones(n, dtype=bool) if withholdable is None else np.asarray(withholdable, bool)
     pr = np.zeros(n) if priority is None else np.asarray(priority, dtype=float)
     status = np.where(v < threshold, Status.FEWER_THAN, Status.SHOWN).astype(object)
+    if withheld is not None:
+        status[np.asarray(withheld, bool) & (v >= threshold)] = Status.WITHHELD
     member_of: dict[int, list[int]] = defaultdict(list)
     for k, ln in enumerate(lines):
         member_of[ln.total].append(k)
