@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 import sqlalchemy as sa
@@ -258,7 +258,7 @@ def record_action(
 
 def read_audit(
     store: Store,
-    session: Session,
+    session: Session | Literal["cli"],
     *,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -267,7 +267,7 @@ def read_audit(
     limit: int = 1000,
     now: datetime | None = None,
 ) -> pd.DataFrame:
-    """Entries of the audit log, newest first (officers and admins only).
+    """Entries of the audit log, newest first (officers and admins, or ``"cli"``).
 
     Returns
     -------
@@ -284,8 +284,11 @@ def read_audit(
     """
     from clic_geo.auth import Role, require_role, validate_session
 
-    user = validate_session(store, session, now=now)
-    require_role(store, user, Role.OFFICER, Role.ADMIN, action=Action.READ_AUDIT, now=now)
+    if session == "cli":
+        user: User | str = "cli"
+    else:
+        user = validate_session(store, session, now=now)
+        require_role(store, user, Role.OFFICER, Role.ADMIN, action=Action.READ_AUDIT, now=now)
     t = audit_log
     conds = []
     if since is not None:

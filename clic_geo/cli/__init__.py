@@ -14,12 +14,12 @@ from collections.abc import Sequence
 
 from clic_geo import __version__
 from clic_geo._errors import ClicGeoError, InputFileError
-from clic_geo.cli import _areas, _demo, _import, _serve, _status
+from clic_geo.cli import _areas, _demo, _import, _serve, _status, _users
 
 __all__ = ["build_parser", "main"]
 
 #: Command modules, in the order ``--help`` lists them.
-COMMANDS = (_import, _demo, _areas, _status, _serve)
+COMMANDS = (_import, _demo, _areas, _status, _serve, _users)
 
 
 def build_parser() -> argparse.ArgumentParser:
