@@ -356,21 +356,38 @@ def login(
             now=now,
         )
         raise AuthenticationError(LOGIN_FAILED)
-    ok = len(password) <= policy.max_password_length and verify_password(
-        password, row.password_hash
-    )
+    if len(password) > policy.max_password_length:
+        _burn(password, policy)  # same cost as a real check
+        ok = False
+    else:
+        ok = verify_password(password, row.password_hash)
     if not ok:
-        lock_expired = row.locked_until is not None  # and not locked: the lock has run out
-        failures = (0 if lock_expired else int(row.failed_logins)) + 1
-        values: dict[str, Any] = {"failed_logins": failures, "locked_until": None}
-        now_locked = failures >= policy.max_failures
-        if now_locked:
-            values = {
-                "failed_logins": 0,
-                "locked_until": now + timedelta(minutes=policy.lockout_minutes),
-            }
+        # one transaction, counting in SQL, so parallel attempts cannot undercount
         with store.engine.begin() as conn:
-            conn.execute(sa.update(users).where(users.c.id == row.id).values(**values))
+            conn.execute(
+                sa.update(users)
+                .where(users.c.id == row.id)
+                .values(
+                    failed_logins=sa.case(
+                        (users.c.locked_until.is_not(None), 1),  # a lock that has run out
+                        else_=users.c.failed_logins + 1,
+                    ),
+                    locked_until=None,
+                )
+            )
+            failures = int(
+                conn.execute(sa.select(users.c.failed_logins).where(users.c.id == row.id)).scalar()
+            )
+            now_locked = failures >= policy.max_failures
+            if now_locked:
+                conn.execute(
+                    sa.update(users)
+                    .where(users.c.id == row.id)
+                    .values(
+                        failed_logins=0,
+                        locked_until=now + timedelta(minutes=policy.lockout_minutes),
+                    )
+                )
         record(
             store,
             Action.LOGIN,

@@ -401,3 +401,25 @@ def test_timestamps_default_to_now(people: Store, policy: AuthPolicy) -> None:
     s = login(people, "alice", PW["alice"], policy=policy)
     assert abs(s.created_at - datetime.now().astimezone().replace(tzinfo=None)) < timedelta(days=1)
     assert validate_session(people, s).username == "alice"
+
+
+def test_count_restarts_after_a_lock_runs_out(people: Store, policy: AuthPolicy) -> None:
+    def fail(n: int, at: datetime) -> None:
+        for _ in range(n):
+            with pytest.raises(AuthenticationError):
+                login(people, "alice", "not the password", policy=policy, now=at)
+
+    fail(policy.max_failures, T0)
+    after = T0 + timedelta(minutes=policy.lockout_minutes + 1)
+    fail(policy.max_failures - 1, after)  # a fresh count: not locked yet
+    assert login(people, "alice", PW["alice"], policy=policy, now=after)
+    fail(policy.max_failures, after)
+    with pytest.raises(AuthenticationError):
+        login(people, "alice", PW["alice"], policy=policy, now=after)
+    assert [r["action"] for r in audit_rows(people)].count("lockout") == 2
+
+
+def test_overlong_password_is_a_failure(people: Store, policy: AuthPolicy) -> None:
+    with pytest.raises(AuthenticationError, match="sign-in failed"):
+        login(people, "alice", PW["alice"] + "x" * 300, policy=policy, now=T0)
+    assert audit_rows(people)[-1]["detail"]["failures"] == 1
