@@ -202,6 +202,14 @@ def verify_password(password: str, stored: str | None) -> bool:
         return False
 
 
+def _cost(stored: str) -> int | None:
+    """The bcrypt cost of a stored hash (``bcrypt-sha256$$2b$12$...`` -> 12)."""
+    try:
+        return int(stored[len(_SCHEME) :].split("$")[2])
+    except (IndexError, ValueError):
+        return None
+
+
 @lru_cache(maxsize=8)
 def _dummy_hash(rounds: int) -> str:
     # a constant, not per-user state: lets a refusal cost the same as a real check
@@ -407,12 +415,12 @@ def login(
             )
             log.warning("an account was locked after %d failed sign-ins", failures)
         raise AuthenticationError(LOGIN_FAILED)
+    values = {"failed_logins": 0, "locked_until": None, "last_login_at": now}
+    if _cost(row.password_hash) != policy.bcrypt_rounds:
+        # re-hash at the policy's cost, so every hash (and the dummy) costs the same
+        values["password_hash"] = hash_password(password, rounds=policy.bcrypt_rounds)
     with store.engine.begin() as conn:
-        conn.execute(
-            sa.update(users)
-            .where(users.c.id == row.id)
-            .values(failed_logins=0, locked_until=None, last_login_at=now)
-        )
+        conn.execute(sa.update(users).where(users.c.id == row.id).values(**values))
         session = _new_session(conn, row, "password", policy, now)
     record(store, Action.LOGIN, actor=user, detail={"method": "password"}, now=now)
     log.info("sign-in succeeded (role %s)", user.role)

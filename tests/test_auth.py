@@ -423,3 +423,12 @@ def test_overlong_password_is_a_failure(people: Store, policy: AuthPolicy) -> No
     with pytest.raises(AuthenticationError, match="sign-in failed"):
         login(people, "alice", PW["alice"] + "x" * 300, policy=policy, now=T0)
     assert audit_rows(people)[-1]["detail"]["failures"] == 1
+
+
+def test_hash_is_upgraded_to_the_policy_cost(people: Store, policy: AuthPolicy) -> None:
+    stronger = AuthPolicy(bcrypt_rounds=5)
+    login(people, "alice", PW["alice"], policy=stronger, now=T0)
+    with people.engine.connect() as conn:
+        h = conn.exec_driver_sql("SELECT password_hash FROM users WHERE username='alice'").scalar()
+    assert h.startswith("bcrypt-sha256$$2b$05$")
+    assert login(people, "alice", PW["alice"], policy=policy, now=T0)
