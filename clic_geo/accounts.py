@@ -157,6 +157,13 @@ def create_user(
             raise ConfigError(f"unknown organisation {organisation!r}; add it first")
         if conn.execute(sa.select(users.c.id).where(users.c.username == name)).first():
             raise ConfigError(f"the username {name!r} is taken")
+        if (
+            email
+            and conn.execute(
+                sa.select(users.c.id).where(users.c.email == email.strip().lower())
+            ).first()
+        ):
+            raise ConfigError("another user has this e-mail address (single sign-on matches on it)")
         conn.execute(
             sa.insert(users).values(
                 username=name,

@@ -261,10 +261,19 @@ def test_admin_actions_need_an_admin_session(people: Store, policy: AuthPolicy) 
         ({"organisation": "nowhere"}, "unknown organisation"),
         ({"role": "superuser"}, "unknown role"),
         ({"username": "alice"}, "taken"),
+        ({"email": "Shared@Police.uk"}, "e-mail"),
     ],
-    ids=["bad-name", "no-org", "bad-role", "taken"],
+    ids=["bad-name", "no-org", "bad-role", "taken", "email-taken"],
 )
 def test_create_user_errors(people: Store, kwargs: dict, match: str) -> None:
+    accounts.create_user(
+        people,
+        "sam",
+        role="officer",
+        organisation="cumbria-police",
+        email="shared@police.uk",
+        actor="cli",
+    )
     args = {"username": "zed", "role": "officer", "organisation": "cumbria-police"} | kwargs
     with pytest.raises(ConfigError, match=match):
         accounts.create_user(people, args.pop("username"), actor="cli", **args)
