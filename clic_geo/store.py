@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from clic_geo import _tables as T  # noqa: N812 - T.incidents reads like SQL
+from clic_geo._auth_tables import AUTH_TABLES, auth_metadata
 from clic_geo._errors import ConfigError, StoreError
 from clic_geo._parse import normalise_token
 from clic_geo.export import write_safe_csv
@@ -44,8 +45,13 @@ def _m1_initial(conn: Connection) -> None:
     T.metadata.create_all(conn, tables=[t for t in T.metadata.sorted_tables if t is not T.meta])
 
 
+def _m2_auth(conn: Connection) -> None:
+    """Accounts, sessions, ISA scopes and the audit log (see :mod:`clic_geo.auth`)."""
+    auth_metadata.create_all(conn, tables=list(AUTH_TABLES))
+
+
 #: Ordered migrations; the store's version is how many have run.
-MIGRATIONS: Sequence[Callable[[Connection], None]] = (_m1_initial,)
+MIGRATIONS: Sequence[Callable[[Connection], None]] = (_m1_initial, _m2_auth)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
