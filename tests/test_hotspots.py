@@ -25,14 +25,10 @@ def _points(xy, crs=BNG, **cols):
 
 
 def generate_demo():
-    """The demo world (the generator's own pandas 4 warning is not ours to test here)."""
-    import warnings
-
+    """The demo world."""
     from clic_geo.demo import generate
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", pd.errors.Pandas4Warning)
-        return generate(today=date(2025, 6, 15))
+    return generate(today=date(2025, 6, 15))
 
 
 @pytest.fixture(scope="module")

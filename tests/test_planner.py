@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import warnings
 import xml.etree.ElementTree as ET
 from datetime import date, datetime
 
@@ -27,10 +26,7 @@ DAY = date(2026, 11, 23)
 def demo(tmp_path_factory):
     settings = load_settings(tmp_path_factory.mktemp("store"))
     store = Store.open(settings)
-    with warnings.catch_warnings():
-        # demo.py's fillna("") on a float column warns under pandas 3.1 (not planner code)
-        warnings.simplefilter("ignore", pd.errors.Pandas4Warning)
-        seed_demo(settings, store, today=DAY)
+    seed_demo(settings, store, today=DAY)
     yield settings, store, load_areas(settings.areas_dir)
     store.close()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import warnings
 from datetime import date
 from pathlib import Path
 
@@ -39,11 +38,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Store, Au
     d = tmp_path_factory.mktemp("privacy")
     settings = load_settings(d, demo=True, extra={"privacy": {"round_to": 1}})
     store = Store.open(settings)
-    with warnings.catch_warnings():
-        # clic_geo/demo.py (not part of this work) calls fillna("") on float columns,
-        # which pandas 3.1 warns about; reported to the lead rather than changed here
-        warnings.filterwarnings("ignore", category=pd.errors.Pandas4Warning)
-        seed_demo(settings, store, today=TODAY)
+    seed_demo(settings, store, today=TODAY)
     policy = AuthPolicy(bcrypt_rounds=4, demo=True)
     sync_demo_accounts(settings, store, policy=policy)
     yield settings, store, policy
