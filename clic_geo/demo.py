@@ -304,14 +304,17 @@ def generate(
         The day the data is "as of" (default: today). Protection-plan visits fall
         due around it.
     end_month : str, optional
-        Last month of incidents (default: the month before ``today``).
+        Last month of incidents (default: ``today``'s month, which is then partial:
+        nothing is generated on or after ``today``, so "yesterday" has incidents and
+        visits, as a live store would).
     scenario : mapping, optional
         Default :func:`load_scenario`.
     areas : AreaSet, optional
         Default: the repository's ``boundaries/``.
     """
     today = today or date.today()
-    end_month = end_month or last_complete_month(today)
+    end_month = end_month or today.strftime("%Y-%m")
+    cutoff = datetime.combine(today, datetime.min.time())
     sc = dict(scenario or load_scenario())
     areas = areas or load_areas(REPO_ROOT / "boundaries")
     n_months = int(sc.get("months", 36))
@@ -380,7 +383,6 @@ def generate(
                 )
             # planted hotspots
             counts = np.zeros(len(area_hot))
-            truth_at: dict[str, int] = {}
             for j, h in enumerate(area_hot):
                 lam = _rate(h, t, n_months, start_idx, onoff[h.id])
                 k = int(rng.poisson(lam)) if lam > 0 else 0
@@ -398,7 +400,6 @@ def generate(
                     )
                 counts[j] = k
                 lo, la = geo.to_wgs84([e0], [n0])
-                truth_at[h.id] = len(truth_rows)
                 truth_rows.append(
                     {
                         "hotspot_id": h.id,
@@ -444,7 +445,15 @@ def generate(
                                 "hotspot": area_hot[j].id,
                             }
                         )
-                        truth_rows[truth_at[area_hot[j].id]]["count"] += 1
+    # nothing on or after today; the truth counts what was kept
+    inc_rows = [r for r in inc_rows if r["when"] < cutoff]
+    kept: dict[tuple[str, str], int] = {}
+    for r in inc_rows:
+        if r["hotspot"]:
+            key = (r["hotspot"], r["when"].strftime("%Y-%m"))
+            kept[key] = kept.get(key, 0) + 1
+    for row in truth_rows:
+        row["count"] = kept.get((row["hotspot_id"], row["month"]), 0)
     incidents = _incident_table(inc_rows, streets, seed)
     addresses, addr_state = _addresses(seed, sc, areas, streets, hotspots, months, today)
     visits = _visits(seed, sc, areas, hotspots, months, monthly_hot, addr_state, today)
@@ -515,7 +524,10 @@ def _addresses(
     rows: list[dict[str, Any]] = []
     state: list[dict[str, Any]] = []
     first_day = pd.Period(months[0], freq="M").to_timestamp().date()
-    last_day = pd.Period(months[-1], freq="M").to_timestamp(how="end").date()
+    last_day = min(
+        pd.Period(months[-1], freq="M").to_timestamp(how="end").date(),
+        today - timedelta(days=1),
+    )
     k = 0
     for area_id, acfg in sc["areas"].items():
         rng = _sub_rng(seed, "addresses", area_id)
@@ -666,7 +678,7 @@ def _visits(
             mend = pd.Period(month, freq="M").to_timestamp(how="end").date()
             live = [a for a in addrs if a["start"] <= mend]
             for when in _times_in_month(rng, month, nv, evening=False):
-                if when.date() > today:
+                if when.date() >= today:
                     continue
                 k += 1
                 row: dict[str, Any] = {

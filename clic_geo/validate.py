@@ -613,13 +613,6 @@ def _addresses(raw: RawTable, ctx: ValidationContext, *, source: str) -> Validat
         given |= _col(frame, mapping, f).ne("")
     id_key = (source + ":" + sid).where(sid.ne(""), None)
     loc = _resolve_locations(frame, mapping, problems, ctx, required=False)
-    placed_before = loc[Col.LAT].notna().groupby(id_key.fillna("").to_numpy()).cummax() & sid.ne("")
-    known = id_key.isin(ctx.address_locations.keys()) | placed_before
-    problems.add(
-        ~given & ~known & sid.ne(""),
-        "no location, and address id " + sid.map(repr) + " has none in the store or earlier "
-        "in this file",
-    )
     problems.add(~given & sid.eq(""), "no location (no coordinates or grid reference)")
     status_t = _col(frame, mapping, "status")
     status = status_t.map(normalise_token).map(STATUS_ALIASES)
@@ -657,6 +650,16 @@ def _addresses(raw: RawTable, ctx: ValidationContext, *, source: str) -> Validat
     hard, used = _hardening(frame, mapping, rest, problems, ctx)
     rest = [c for c in rest if c not in used]
     _check_text(frame, problems, [mapping[f] for f in ("notes", "address") if f in mapping])
+    # Last, once every other check has run: a row that gives no location must name an
+    # address already placed, in the store or by an earlier *accepted* row of this file.
+    placing = loc[Col.LAT].notna() & ~pd.Series(problems.bad, index=frame.index)
+    placed_before = placing.groupby(id_key.fillna("").to_numpy()).cummax() & sid.ne("")
+    known = id_key.isin(ctx.address_locations.keys()) | placed_before
+    problems.add(
+        ~given & ~known & sid.ne(""),
+        "no location, and address id " + sid.map(repr) + " has none in the store or in an "
+        "accepted earlier row of this file",
+    )
     addr = _col(frame, mapping, "address")
     # without an id, an address is known by its text, or by its 10 m square if it has none
     square = (loc[Col.EASTING] // 10).astype(str) + "," + (loc[Col.NORTHING] // 10).astype(str)

@@ -31,11 +31,15 @@ def test_deterministic(demo) -> None:
 
 
 def test_shape_of_the_world(demo) -> None:
-    assert len(demo.months) == 36 and demo.months[-1] == "2026-10" == last_complete_month(TODAY)
+    # 36 months, the last one partial: the data run to yesterday, as a live store would
+    assert len(demo.months) == 36 and demo.months[-1] == "2026-11"
+    assert last_complete_month(TODAY) == "2026-10"
     inc = demo.incidents
     assert 12_000 < len(inc) < 25_000
-    months = pd.to_datetime(inc["date"]).dt.strftime("%Y-%m")
-    assert months.min() == "2023-11" and months.max() == "2026-10"
+    when = pd.to_datetime(inc["date"])
+    assert when.dt.strftime("%Y-%m").min() == "2023-12"
+    assert when.max().date() == date(2026, 11, 21)
+    assert (pd.to_datetime(demo.visits["date"]).dt.date < TODAY).all()
     # many incidents share a street point, as in data.police.uk
     distinct = inc[["latitude", "longitude"]].drop_duplicates()
     assert len(distinct) < 0.6 * len(inc)

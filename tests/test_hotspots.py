@@ -53,7 +53,7 @@ def demo_layer(demo):
     gdf = gpd.GeoDataFrame(
         df, geometry=gpd.points_from_xy(inc["longitude"], inc["latitude"]), crs=WGS84
     )
-    last3 = sorted(df[Col.MONTH].unique())[-3:]
+    last3 = list(demo.months[-4:-1])  # the last three complete months (the last is partial)
     return gdf[gdf[Col.MONTH].isin(last3)].reset_index(drop=True), last3
 
 

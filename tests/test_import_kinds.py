@@ -81,13 +81,26 @@ def test_hardening_columns_per_measure(write, settings, store, ctx) -> None:
         ("A1,1 Row,54.115,-3.227,,,,,someday,,\n", "next visit due: not a date"),
         ("A1,1 Row,54.115,-3.227,,,,,,moat 2024-01-01,\n", "unknown hardening measure 'moat"),
         ("A9,,,,confirmed,2024-01-01,,,,,\n", "address id 'A9' has none in the store"),
+        (
+            "A1,1 Row,54.115,-3.227,confirmed,2099-01-01,,,,,\nA1,,,,resolved,2024-02-01,,,,,\n",
+            "has none in the store or in an accepted earlier row",
+        ),
     ],
-    ids=["status", "status-date", "flag", "due", "hardening", "unknown-id-no-location"],
+    ids=[
+        "status",
+        "status-date",
+        "flag",
+        "due",
+        "hardening",
+        "unknown-id-no-location",
+        "first-row-rejected",
+    ],
 )
 def test_address_rejections(write, settings, store, ctx, row: str, reason: str) -> None:
     r = run(write("a.csv", ADDR_HEADER + row), settings, store, ctx, "addresses")
-    assert r.rejected == 1
-    assert reason in store.rejects()["reason"].iloc[0]
+    assert r.rejected == row.count("\n")
+    assert store.counts()["addresses"] == 0
+    assert reason in store.rejects()["reason"].iloc[-1]
 
 
 def test_addresses_without_ids_are_known_by_their_text(write, settings, store, ctx) -> None:
