@@ -1,7 +1,9 @@
 """clic-geo dashboard: hotspots, tomorrow's visits and the partnership's figures.
 
-Run with ``clic-geo serve`` (or ``./scripts/run.sh`` for the demo). Pages live in
-``app_pages/``; each calls the ``clic_geo`` library and shows the result.
+Run with ``clic-geo serve`` (or ``./scripts/run.sh`` for the demo). Nobody sees data
+without signing in; the pages offered depend on the user's role, and a page that is
+not offered cannot be reached by its URL (Streamlit only runs pages in the
+navigation). Each page checks the role again before it reads anything.
 """
 
 from __future__ import annotations
@@ -10,28 +12,51 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_pages.common import COMPACT_CSS, demo_banner, resources
+from app_pages import common as c
+from clic_geo.auth import Role, logout
 
+HERE = Path(__file__).parent
 st.set_page_config(
-    page_title="clic-geo · 1-CLIC",
-    page_icon=str(Path(__file__).parent / "app_pages" / "favicon.png"),
-    layout="wide",
+    page_title="clic-geo · 1-CLIC", page_icon=str(HERE / "app_pages" / "favicon.png"), layout="wide"
 )
+st.markdown(c.COMPACT_CSS, unsafe_allow_html=True)  # a constant: layout only, no data
 
 with st.spinner("Opening the store (the first start of the demo prepares its data)…"):
-    res = resources()
+    res = c.resources()
 
-pages = [
-    st.Page(
-        "app_pages/map_page.py", title="Map", icon=":material/map:", url_path="map", default=True
-    ),
-    st.Page(
-        "app_pages/trends_page.py", title="Trends", icon=":material/trending_up:", url_path="trends"
-    ),
-    st.Page("app_pages/data_page.py", title="Data", icon=":material/database:", url_path="data"),
-]
-st.markdown(COMPACT_CSS, unsafe_allow_html=True)  # a constant: layout only, no data
+user = c.current_user()
+
+
+def _page(path: str, title: str, icon: str, url: str, *, default: bool = False) -> st.Page:
+    return st.Page(
+        f"app_pages/{path}", title=title, icon=f":material/{icon}:", url_path=url, default=default
+    )
+
+
+if user is None:
+    pages = [_page("login_page.py", "Sign in", "login", "login", default=True)]
+elif user.role == Role.PARTNER:
+    pages = [_page("partner_page.py", "Partnership figures", "groups", "partnership", default=True)]
+else:
+    pages = [
+        _page("map_page.py", "Map", "map", "map", default=True),
+        _page("trends_page.py", "Trends", "trending_up", "trends"),
+        _page("data_page.py", "Data", "database", "data"),
+        _page("partner_page.py", "Partner view", "groups", "partnership"),
+        _page("audit_page.py", "Audit log", "history", "audit"),
+    ]
 nav = st.navigation(pages)
 st.sidebar.caption("1-CLIC · County Lines Informed Cumbria")
-demo_banner()
+if user is not None:
+    with st.sidebar:
+        st.caption(
+            f"Signed in: {c.md(user.display_name)} · {c.md(user.organisation_name)} · "
+            f"{user.role.value}"
+        )
+        if st.button("Sign out", key="sign_out"):
+            logout(res.store, c.session())
+            for k in (c.SESSION_KEY, c.USER_KEY, "clic_viewed"):
+                st.session_state.pop(k, None)
+            st.rerun()
+c.demo_banner()
 nav.run()

@@ -8,6 +8,7 @@ lives in ``st.session_state``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -16,10 +17,18 @@ import pandas as pd
 import streamlit as st
 
 from clic_geo.areas import AreaSet, ServiceArea, load_areas, load_service_area
+from clic_geo.audit import Action, AuditOutcome, record, record_action
+from clic_geo.auth import AuthenticationError, AuthPolicy, Role, Session, SessionExpiredError, User
+from clic_geo.auth import validate_session as _validate
+from clic_geo.demo_accounts import sync_demo_accounts
 from clic_geo.mapping import MapAssets
 from clic_geo.seeding import seed_demo
 from clic_geo.settings import Settings, load_settings
 from clic_geo.store import Store
+
+#: Where the signed-in session lives (per browser session, never at module level).
+SESSION_KEY = "clic_session"
+USER_KEY = "clic_user"
 
 ALL = "__all__"
 #: Tighter margins so the map fits a 1366x768 laptop and a meeting-room projector.
@@ -42,6 +51,7 @@ class Resources:
     service_area: ServiceArea
     assets: MapAssets
     areas_gdf: gpd.GeoDataFrame
+    policy: AuthPolicy
 
 
 @st.cache_resource(show_spinner=False)
@@ -49,8 +59,11 @@ def resources() -> Resources:
     """Open the store once per server process (seeding the demo on a first start)."""
     settings = load_settings()
     store = Store.open(settings)
+    policy = AuthPolicy.from_settings(settings)
     if settings.demo and store.is_empty():
         seed_demo(settings, store)
+    # demo accounts exist in demo mode and are removed otherwise
+    sync_demo_accounts(settings, store, policy=policy)
     areas = load_areas(settings.areas_dir)
     return Resources(
         settings=settings,
@@ -59,7 +72,74 @@ def resources() -> Resources:
         service_area=load_service_area(settings.areas_dir),
         assets=MapAssets(),
         areas_gdf=areas.to_gdf(),
+        policy=policy,
     )
+
+
+# ----------------------------------------------------------------------- who is signed in
+
+
+def current_user() -> User | None:
+    """The signed-in user, checked against the store on every run (None if signed out).
+
+    Role and organisation come from the store each time, so an admin's change, a
+    revoked session or an expired one applies at once.
+    """
+    session = st.session_state.get(SESSION_KEY)
+    if session is None:
+        return None
+    try:
+        user = _validate(resources().store, session)
+    except SessionExpiredError as exc:
+        st.session_state.pop(SESSION_KEY, None)
+        st.session_state["flash"] = str(exc).capitalize() + "."
+        return None
+    except AuthenticationError:
+        st.session_state.pop(SESSION_KEY, None)
+        return None
+    st.session_state[USER_KEY] = user
+    return user
+
+
+def session() -> Session:
+    """The signed-in session (pages run only when there is one)."""
+    return st.session_state[SESSION_KEY]
+
+
+def guard(*roles: Role) -> User:
+    """Stop the page unless the signed-in user has one of ``roles`` (refusals are logged)."""
+    user = st.session_state.get(USER_KEY)
+    if user is None or st.session_state.get(SESSION_KEY) is None:
+        st.error("Sign in to see this page.")
+        st.stop()
+    if user.role not in roles:
+        record(
+            resources().store,
+            Action.VIEW_RECORDS,
+            actor=user,
+            outcome=AuditOutcome.DENIED,
+            detail={"reason": "role"},
+        )
+        st.error("Your role does not give access to this page.")
+        st.stop()
+    return user
+
+
+def audit_view(kind: str, area: str, start: date | None, end: date | None) -> None:
+    """Log (once per session) that this user viewed record-level data of an area."""
+    key = (kind, area, str(start), str(end))
+    seen = st.session_state.setdefault("clic_viewed", set())
+    if key in seen:
+        return
+    record_action(
+        resources().store,
+        session(),
+        Action.VIEW_RECORDS,
+        area_id=None if area == ALL else area,
+        subject=kind,
+        detail={k: v for k, v in (("from", start), ("to", end)) if v is not None},
+    )
+    seen.add(key)
 
 
 def version() -> int:
@@ -167,6 +247,14 @@ def period_choice(
         return picked[0], picked[1]
     st.caption("Choose an end date too.")
     return None
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+
+
+def md(text: object) -> str:
+    """Text from the data, made inert for Streamlit's markdown (no links, images, HTML)."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
 def demo_banner() -> None:

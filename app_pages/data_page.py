@@ -12,6 +12,8 @@ import streamlit as st
 
 from app_pages import common as c
 from clic_geo._errors import ClicGeoError
+from clic_geo.audit import Action, record_action
+from clic_geo.auth import Role
 from clic_geo.export import safe_csv_frame
 from clic_geo.importer import validation_context
 from clic_geo.readers import read_table
@@ -24,6 +26,7 @@ KINDS = {
     "lines": "County lines",
 }
 
+user = c.guard(Role.OFFICER, Role.ADMIN)
 st.title("Data")
 res = c.resources()
 
@@ -91,10 +94,21 @@ if submitted:
                 encoding=raw.encoding,
             )
             progress.progress(100, text="Done.")
+            record_action(
+                res.store,
+                c.session(),
+                Action.IMPORT,
+                subject=kind,
+                detail={
+                    "rows": report.read,
+                    "accepted": report.accepted,
+                    "file_sha256": raw.sha256[:16],
+                },
+            )
             st.session_state["last_import"] = report.to_dict()
         except ClicGeoError as exc:
             progress.empty()
-            st.error(f"Nothing was imported: {exc}")
+            st.error(f"Nothing was imported: {c.md(exc)}")
 
 last = st.session_state.get("last_import")
 if last:
@@ -125,7 +139,7 @@ if last:
             key="dl_rejects",
         )
     for note in last.get("notes", []):
-        st.caption(f"Note: {note}")
+        st.caption(f"Note: {c.md(note)}")
 
 st.subheader("What the store holds")
 v = c.version()

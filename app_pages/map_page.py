@@ -10,6 +10,7 @@ from streamlit_folium import st_folium
 
 from app_pages import common as c
 from clic_geo import mapping
+from clic_geo.auth import Role
 from clic_geo.schema import CATEGORY_LABELS, CUCKOOING_LABELS, Col
 
 LAYERS = {
@@ -97,6 +98,7 @@ def build_map(area: str, start: date, end: date, cats: tuple[str, ...], layers: 
     return m, pts
 
 
+user = c.guard(Role.OFFICER, Role.ADMIN)
 st.title("Map")
 with st.sidebar:
     area = c.area_choice("map_area")
@@ -121,6 +123,7 @@ with st.sidebar:
     )
 if period is not None:
     start, end = period
+    c.audit_view("map", area, start, end)
     m, pts = build_map(area, start, end, tuple(sorted(cats)), list(layers or []))
     left, right = st.columns([3, 1.25])
     with left:

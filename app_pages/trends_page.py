@@ -10,9 +10,11 @@ import streamlit as st
 
 from app_pages import common as c
 from clic_geo import figures
+from clic_geo.auth import Role
 from clic_geo.mapping import CATEGORY_COLOURS
 from clic_geo.schema import CATEGORY_LABELS, Col
 
+user = c.guard(Role.OFFICER, Role.ADMIN)
 st.title("Trends")
 res = c.resources()
 v = c.version()
@@ -26,6 +28,7 @@ span = c.month_span(v)
 
 if span is not None and period is not None:
     start, end = period
+    c.audit_view("trends", area, start, end)
     inc = c.all_incidents(v, area)
     months = figures.month_range(*span)
     monthly = figures.monthly_counts(inc, months=months)

@@ -13,6 +13,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from app_pages.common import SESSION_KEY
+from clic_geo.auth import LOGIN_FAILED, AuthPolicy, login, logout
 from clic_geo.seeding import seed_demo
 from clic_geo.settings import REPO_ROOT, load_settings
 from clic_geo.store import Store
@@ -46,8 +48,25 @@ def app_env(demo_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     st.cache_data.clear()
 
 
-def run(page: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120).run()
+PASSWORDS = {
+    "demo-officer": "officer-demo-1clic",
+    "demo-admin": "admin-demo-1clic",
+    "demo-housing": "housing-demo-1clic",
+    "demo-nhs": "nhs-demo-1clic",
+}
+
+
+def run(page: str | None = None, *, as_user: str | None = "demo-officer") -> AppTest:
+    """Run the app signed in as ``as_user`` (a demo account), optionally on ``page``."""
+    at = AppTest.from_file(APP, default_timeout=120).run()  # creates the demo accounts
+    if as_user:
+        settings = load_settings()
+        store = Store.open(settings)
+        at.session_state[SESSION_KEY] = login(
+            store, as_user, PASSWORDS[as_user], policy=AuthPolicy.from_settings(settings)
+        )
+        store.close()
+        at.run()
     if page:
         at.switch_page(page).run()
     return at
@@ -120,11 +139,79 @@ def test_data_page_shows_the_store(app_env) -> None:
     assert any("Choose a file first" in e.value for e in at.error)
 
 
-def test_empty_store_without_demo(tmp_path, monkeypatch) -> None:
+def _not_a_page(at: AppTest, page: str) -> bool:
+    """True if ``page`` is not in this session's navigation (AppTest refuses to switch)."""
+    try:
+        at.switch_page(page)
+    except ValueError as exc:
+        return "Could not find a navigation page" in str(exc)
+    return False
+
+
+def test_empty_store_without_demo_has_no_demo_accounts(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("CLIC_DATA_DIR", str(tmp_path / "empty"))
     st.cache_resource.clear()
     st.cache_data.clear()
-    for page in PAGES:
-        at = run(page)
-        assert not at.exception, [e.value for e in at.exception]
+    at = run(as_user=None)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Sign in"
+    assert not at.info  # no demo accounts table
+    at.text_input(key="login_user").input("demo-officer")
+    at.text_input(key="login_password").input("officer-demo-1clic")
+    at.button[0].click().run()
+    assert at.title[0].value == "Sign in"
+    assert [e.value for e in at.error] == [LOGIN_FAILED]
     st.cache_resource.clear()
+
+
+def test_signed_out_users_only_see_the_sign_in_page(app_env) -> None:
+    at = run(as_user=None)
+    assert at.title[0].value == "Sign in"
+    assert any("Demo mode" in i.value for i in at.info)
+    for page in [*PAGES, "app_pages/partner_page.py", "app_pages/audit_page.py"]:
+        assert _not_a_page(at, page), page
+
+
+def test_sign_in_with_the_form_and_a_wrong_password(app_env) -> None:
+    at = run(as_user=None)
+    at.text_input(key="login_user").input("demo-officer")
+    at.text_input(key="login_password").input("wrong password!")
+    at.button[0].click().run()
+    assert at.title[0].value == "Sign in"
+    assert [e.value for e in at.error] == [LOGIN_FAILED]
+    at.text_input(key="login_user").input("demo-officer")
+    at.text_input(key="login_password").input("officer-demo-1clic")
+    at.button[0].click().run()
+    assert at.title[0].value == "Map"
+
+
+def test_partner_sees_only_partnership_figures(app_env) -> None:
+    at = run(as_user="demo-housing")
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Partnership figures"
+    assert at.selectbox(key="partner_area").options == ["Barrow-in-Furness", "Kendal"]
+    for page in [*PAGES, "app_pages/audit_page.py"]:
+        assert _not_a_page(at, page), page
+
+
+def test_officer_pages_and_partner_preview(app_env) -> None:
+    at = run("app_pages/partner_page.py")
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="partner_org").value == "demo-housing"
+    at.selectbox(key="partner_org").select("demo-nhs").run()
+    assert at.selectbox(key="partner_area").options == ["Barrow-in-Furness", "Carlisle"]
+    at.switch_page("app_pages/audit_page.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Audit log"
+
+
+def test_ended_session_sends_back_to_sign_in(app_env) -> None:
+    at = run()
+    assert at.title[0].value == "Map"
+    settings = load_settings()
+    store = Store.open(settings)
+    logout(store, at.session_state[SESSION_KEY])  # e.g. signed out in another tab
+    store.close()
+    at.run()
+    assert at.title[0].value == "Sign in"
+    assert any("ended" in w.value or "expired" in w.value for w in at.warning)

@@ -1,0 +1,60 @@
+"""Audit log: who signed in, viewed record-level data, planned, imported and exported.
+
+It never holds the sensitive values themselves (see ``docs/security.md``).
+"""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from app_pages import common as c
+from clic_geo.audit import read_audit
+from clic_geo.auth import Role
+
+c.guard(Role.OFFICER, Role.ADMIN)
+res = c.resources()
+st.title("Audit log")
+log = read_audit(res.store, c.session(), limit=2000)
+if log.empty:
+    st.info("Nothing logged yet.")
+else:
+    cols = st.columns(3)
+    actions = cols[0].multiselect(
+        "Action", sorted(log["action"].unique()), key="audit_action", placeholder="All actions"
+    )
+    actors = cols[1].multiselect(
+        "Who", sorted(log["actor"].dropna().unique()), key="audit_actor", placeholder="Everyone"
+    )
+    outcomes = cols[2].multiselect(
+        "Outcome", sorted(log["outcome"].unique()), key="audit_outcome", placeholder="All outcomes"
+    )
+    shown = log
+    if actions:
+        shown = shown[shown["action"].isin(actions)]
+    if actors:
+        shown = shown[shown["actor"].isin(actors)]
+    if outcomes:
+        shown = shown[shown["outcome"].isin(outcomes)]
+    shown = shown.assign(
+        detail=shown["detail"].map(lambda d: json.dumps(d, default=str) if d else "")
+    )
+    st.dataframe(
+        shown[
+            [
+                "at",
+                "actor",
+                "role",
+                "organisation_id",
+                "action",
+                "outcome",
+                "area_id",
+                "subject",
+                "detail",
+            ]
+        ],
+        hide_index=True,
+        width="stretch",
+        height=560,
+    )

@@ -1,0 +1,195 @@
+"""Partnership figures: what a partner organisation may see under its ISA, and nothing more.
+
+Everything on this page comes from :mod:`clic_geo.privacy`, which aggregates on the
+server (area counts and 250 m squares), suppresses small numbers and refuses anything
+outside the organisation's scope before anything is sent to the browser. Officers and
+admins use the same page to preview exactly what a partner sees.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from app_pages import common as c
+from clic_geo import mapping
+from clic_geo.auth import Role
+from clic_geo.isa import LAYER_LABELS, get_isa_scope, list_isa_scopes
+from clic_geo.privacy import partner_area_table, partner_export_csv, partner_grid, partner_scope
+
+#: Colour-blind-safe sequential colours (viridis) for shown counts; grey for hidden ones.
+STEPS = ["#fde725", "#5ec962", "#21918c", "#3b528b", "#440154"]
+HIDDEN = "#d9d9d9"
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _table(_v: int, org: str, layer: str, area: str, _session) -> pd.DataFrame:
+    res = c.resources()
+    t = partner_area_table(
+        res.store,
+        _session,
+        settings=res.settings,
+        layers=[layer],
+        areas=[area],
+        organisation=org or None,
+    )
+    return t.frame
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _grid(_v: int, org: str, layer: str, area: str, quarter: str, _session):
+    res = c.resources()
+    g = partner_grid(
+        res.store,
+        _session,
+        layer,
+        quarter,
+        settings=res.settings,
+        areas=[area],
+        organisation=org or None,
+    )
+    return g.cells
+
+
+user = c.guard(Role.PARTNER, Role.OFFICER, Role.ADMIN)
+res = c.resources()
+sess = c.session()
+v = c.version()
+st.title("Partnership figures")
+
+org = ""
+if user.role == Role.PARTNER:
+    scope = partner_scope(res.store, sess, settings=res.settings)
+    org = user.organisation_id
+    st.caption(
+        f"{c.md(user.organisation_name)}: figures under your information sharing "
+        'agreement. Small numbers are shown as "fewer than 10" and some others are '
+        "withheld so that they cannot be worked out."
+    )
+else:
+    scopes = {s.organisation_id: s for s in list_isa_scopes(res.store) if s.organisation_id}
+    if not scopes:
+        st.info("No partner organisation has an ISA scope yet (see `clic-geo isa set`).")
+        st.stop()
+    org = st.selectbox("Preview the view of", list(scopes), key="partner_org")
+    scope = get_isa_scope(res.store, org)
+    st.caption("This is exactly what that organisation's staff see.")
+
+if scope is None or not scope.areas or not scope.layers:
+    st.info("Your organisation's information sharing agreement does not cover any data yet.")
+    st.stop()
+
+names = res.areas.names()
+cols = st.columns(2)
+area = cols[0].selectbox(
+    "Area", list(scope.areas), format_func=lambda a: names.get(a, a), key="partner_area"
+)
+layer = cols[1].selectbox(
+    "Figure",
+    [str(x) for x in scope.layers],
+    format_func=lambda x: LAYER_LABELS.get(x, x),
+    key="partner_layer",
+)
+
+frame = _table(v, org, layer, area, sess)
+months = frame[frame["period_type"] == "month"].sort_values("period")
+quarters = frame[frame["period_type"] == "quarter"].sort_values("period")
+years = frame[frame["period_type"] == "year"].sort_values("period")
+
+st.subheader(f"{LAYER_LABELS.get(layer, layer)}: {names.get(area, area)}")
+left, right = st.columns([1, 1])
+with left:
+    st.caption("By quarter and year")
+    qy = pd.concat([quarters, years])[["period", "label"]].rename(
+        columns={"period": "Period", "label": "Count"}
+    )
+    st.dataframe(qy, hide_index=True, width="stretch")
+with right:
+    st.caption("By month")
+    st.dataframe(
+        months[["period", "label"]].rename(columns={"period": "Month", "label": "Count"}),
+        hide_index=True,
+        width="stretch",
+        height=300,
+    )
+
+st.subheader("Where: counts on 250 m squares")
+today = date.today()
+complete = [
+    q for q in quarters["period"].tolist() if pd.Period(q, freq="Q").end_time.date() < today
+]
+if not complete:
+    st.info("No complete quarter in the agreed period yet.")
+else:
+    quarter = st.selectbox("Quarter", complete[::-1], key="partner_quarter")
+    cells = _grid(v, org, layer, area, quarter, sess)
+    shown = cells[cells["status"] == "shown"]
+    if len(shown):
+        edges = np.unique(np.quantile(shown["count"].astype(float), [0.2, 0.4, 0.6, 0.8]))
+        cells = cells.assign(
+            band=np.where(
+                cells["status"] == "shown",
+                np.searchsorted(edges, cells["count"].astype(float).fillna(0)).astype(str),
+                "hidden",
+            )
+        )
+    else:
+        cells = cells.assign(band="hidden")
+    colours = {str(i): STEPS[min(i, len(STEPS) - 1)] for i in range(len(STEPS))}
+    colours["hidden"] = HIDDEN
+    a = res.areas.get(area)
+    m = mapping.offline_map(
+        center=(a.view_lat, a.view_lon),
+        zoom=a.view_zoom,
+        tile_url=res.settings.tile_url,
+        tile_attribution=res.settings.tile_attribution,
+        assets=res.assets,
+        attribution=c.ATTRIBUTION_POLICE,
+    )
+    minx, miny, maxx, maxy = a.geometry.bounds
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    mapping.add_boundaries(m, res.areas_gdf[res.areas_gdf["id"] == area])
+    mapping.add_polygons(
+        m,
+        cells,
+        name="Squares",
+        fields=["cell_id", "label"],
+        aliases=["Square", "Count"],
+        colour_field="band",
+        colours=colours,
+    )
+    mapping.add_legend(
+        m,
+        [
+            (HIDDEN, "Fewer than 10, or withheld"),
+            (STEPS[0], "Fewest shown"),
+            (STEPS[-1], "Most shown"),
+        ],
+        title="Count per square",
+    )
+    st_folium(m, height=480, use_container_width=True, returned_objects=[], key="partner_map")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = partner_export_csv(
+            res.store,
+            sess,
+            Path(tmp) / "figures.csv",
+            settings=res.settings,
+            layers=[layer],
+            areas=[area],
+            organisation=org or None,
+        )
+        data = out.read_bytes()
+    st.download_button(
+        "Download these figures (CSV)",
+        data,
+        file_name=f"{area}-{layer}-figures.csv",
+        mime="text/csv",
+        key="partner_csv",
+    )
