@@ -94,6 +94,8 @@ if submitted:
                 encoding=raw.encoding,
             )
             progress.progress(100, text="Done.")
+            st.session_state["last_import"] = report.to_dict()
+            # the import is committed: log it (ids and counts only, never the file's name)
             record_action(
                 res.store,
                 c.session(),
@@ -101,11 +103,10 @@ if submitted:
                 subject=kind,
                 detail={
                     "rows": report.read,
-                    "accepted": report.accepted,
+                    "import_id": report.import_id,
                     "file_sha256": raw.sha256[:16],
                 },
             )
-            st.session_state["last_import"] = report.to_dict()
         except ClicGeoError as exc:
             progress.empty()
             st.error(f"Nothing was imported: {c.md(exc)}")

@@ -53,10 +53,9 @@ if submitted:
 
 if res.settings.demo:
     st.info("**Demo mode.** These accounts exist only in demo mode; all data shown is fictional.")
-    st.dataframe(
+    st.table(
         pd.DataFrame(
             [(a.username, a.password, a.role.value, a.display_name) for a in DEMO_ACCOUNTS],
             columns=["Username", "Password", "Role", "Who"],
-        ),
-        hide_index=True,
+        ).set_index("Username")
     )

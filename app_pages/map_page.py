@@ -1,9 +1,16 @@
-"""Map: where the problem is now, what the team has covered, in one area or all Cumbria."""
+"""Map: where the problem is now, how far to trust the hotspots, what the team has covered.
+
+Hotspots are the recommended map (:mod:`clic_geo.forecast`) of the chosen period and
+categories, with trends from a 12-month history (:mod:`clic_geo.current`). Clicking
+a hotspot on the map or in the table shows its statistics and monthly history.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 
+import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -11,16 +18,40 @@ from streamlit_folium import st_folium
 from app_pages import common as c
 from clic_geo import mapping
 from clic_geo.auth import Role
-from clic_geo.schema import CATEGORY_LABELS, CUCKOOING_LABELS, Col
+from clic_geo.current import TREND_MEANING, current_hotspots
+from clic_geo.forecast import trust_summary
+from clic_geo.schema import CATEGORY_LABELS, COUNTY_LINES_CATEGORIES, CUCKOOING_LABELS, Col
 
 LAYERS = {
+    "hotspots": "Hotspots",
     "boundaries": "Area boundaries",
     "incidents": "Incidents",
     "heat": "Heat surface",
     "addresses": "Cuckooed and at-risk addresses",
     "visits": "Visits (coverage)",
+    "route": "Planned route",
 }
-DEFAULT_LAYERS = ["boundaries", "incidents", "addresses"]
+DEFAULT_LAYERS = ["hotspots", "boundaries", "incidents", "addresses"]
+#: Category presets; None lets the user choose.
+PRESETS = {
+    "County lines (drugs, weapons, threats, cuckooing, intelligence)": COUNTY_LINES_CATEGORIES,
+    "All incidents": tuple(CATEGORY_LABELS),
+    "Choose categories…": None,
+}
+#: Hotspot fill by score band (viridis, colour-blind safe; darker = more).
+SCORE_COLOURS = {"0": "#fde725", "1": "#5ec962", "2": "#21918c", "3": "#3b528b", "4": "#440154"}
+#: Hotspot outline by trend category.
+TREND_DASHES = {
+    "intensifying": "",
+    "persistent": "",
+    "new": "2 6",
+    "consecutive": "8 4",
+    "diminishing": "12 6",
+    "sporadic": "4 4",
+    "oscillating": "4 4",
+    "historical": "1 8",
+    "no_pattern": "2 2",
+}
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -39,19 +70,52 @@ def visit_points(_v: int, area: str, start: date, end: date) -> pd.DataFrame:
     return mapping.aggregate_points(c.visits(_v, area, start, end), decimals=4)
 
 
-def build_map(area: str, start: date, end: date, cats: tuple[str, ...], layers: list[str]):
+@st.cache_data(show_spinner="Finding hotspots…", max_entries=32)
+def hotspots(_v: int, area: str, start: date, end: date, cats: tuple[str, ...]):
+    """The period's hotspots with a 12-month history (cached: a filter change elsewhere
+    on the page does not recompute them)."""
+    res = c.resources()
+    inc = c.all_incidents(_v, area)
+    inc = inc[inc[Col.CATEGORY].isin(cats)]
+    cur = current_hotspots(
+        inc, start=start, end=end, area_km2={a.id: a.area_km2 for a in res.areas}
+    )
+    hs = cur.hotspots
+    if len(hs):
+        q = np.unique(np.quantile(hs[Col.SCORE], [0.2, 0.4, 0.6, 0.8]))
+        hs = hs.assign(
+            band=np.searchsorted(q, hs[Col.SCORE]).astype(str),
+            rank_label=hs[Col.RANK].map(lambda r: f"#{r}"),
+        )
+    return hs, cur.history
+
+
+@st.cache_data(show_spinner="Testing the map on past months…", max_entries=16)
+def trust(_v: int, area: str, cats: tuple[str, ...], before_month: str):
+    """How well the method would have forecast this data's own past (complete months)."""
+    inc = c.all_incidents(_v, area)
+    inc = inc[inc[Col.CATEGORY].isin(cats) & (inc[Col.MONTH] < before_month)]
+    return trust_summary(inc)
+
+
+def build_map(
+    area: str,
+    start: date,
+    end: date,
+    cats: tuple[str, ...],
+    layers: list[str],
+    hs: pd.DataFrame,
+    pts: pd.DataFrame,
+):
     res = c.resources()
     v = c.version()
-    bounds = None
     if area == c.ALL:
         minx, miny, maxx, maxy = res.areas_gdf.total_bounds
         center, zoom = ((miny + maxy) / 2, (minx + maxx) / 2), 9
-        bounds = [[miny, minx], [maxy, maxx]]
     else:
         a = res.areas.get(area)
         center, zoom = (a.view_lat, a.view_lon), a.view_zoom
         minx, miny, maxx, maxy = a.geometry.bounds
-        bounds = [[miny, minx], [maxy, maxx]]
     m = mapping.offline_map(
         center=center,
         zoom=zoom,
@@ -60,21 +124,37 @@ def build_map(area: str, start: date, end: date, cats: tuple[str, ...], layers: 
         assets=res.assets,
         attribution=c.ATTRIBUTION_POLICE,
     )
-    if bounds:
-        m.fit_bounds(bounds, padding=(30, 30))
+    m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(30, 30))
     legend = []
     if "boundaries" in layers:
         mapping.add_boundaries(m, res.areas_gdf)
         legend.append(("#ffffff", "Operating area (dashed outline)"))
-    pts = incident_points(v, area, start, end, cats)
     if "heat" in layers:
         mapping.add_heat(m, pts, show=True, assets=res.assets)
         legend.append(("#ff8c00", "Heat: severity-weighted incidents"))
+    if "hotspots" in layers and len(hs):
+        mapping.add_polygons(
+            m,
+            hs,
+            name="Hotspots",
+            fields=["rank_label", "place", "trend_label", "n_incidents"],
+            aliases=["Hotspot", "Around", "Trend", "Incidents"],
+            colour_field="band",
+            colours=SCORE_COLOURS,
+            dash_field=Col.TREND,
+            dashes=TREND_DASHES,
+        )
+        legend += [
+            (SCORE_COLOURS["0"], "Hotspot, lower score"),
+            (SCORE_COLOURS["4"], "Hotspot, higher score (#1 = go here first)"),
+        ]
     if "incidents" in layers:
         mapping.add_points(
             m, pts, name="Incidents", colour=mapping.PALETTE["incident"], assets=res.assets
         )
         legend.append((mapping.PALETTE["incident"], "Incidents (number = how many)"))
+    if "hotspots" in layers and len(hs):
+        mapping.add_labels(m, hs, "rank_label", name="Hotspot numbers")
     if "visits" in layers:
         vp = visit_points(v, area, start, end)
         mapping.add_points(
@@ -94,8 +174,25 @@ def build_map(area: str, start: date, end: date, cats: tuple[str, ...], layers: 
             mapping.add_addresses(m, c.to_gdf(addr))
         for status in ("suspected", "confirmed", "resolved", "none"):
             legend.append((mapping.PALETTE[status], CUCKOOING_LABELS[status]))
+    plan = st.session_state.get("clic_plan")
+    if "route" in layers and plan is not None and (area in (c.ALL, plan.area.id)):
+        route = plan.route
+        stops = [
+            {"lat": route.start[0], "lon": route.start[1], "number": 0, "label": plan.start_name}
+        ]
+        stops += [
+            {
+                "lat": s.latitude,
+                "lon": s.longitude,
+                "number": s.order,
+                "label": f"{s.order}. {s.label}",
+            }
+            for s in route.stops
+        ]
+        mapping.add_route(m, stops)
+        legend.append((mapping.PALETTE["route"], "Planned route (numbered stops)"))
     mapping.add_legend(m, legend, title="Legend")
-    return m, pts
+    return m
 
 
 user = c.guard(Role.OFFICER, Role.ADMIN)
@@ -104,30 +201,55 @@ with st.sidebar:
     area = c.area_choice("map_area")
     period = c.period_choice("map_period")
     cat_options = list(CATEGORY_LABELS)
-    cats = st.multiselect(
-        "Incident categories",
-        cat_options,
-        default=[],
-        format_func=CATEGORY_LABELS.get,
-        key="map_cats",
-        placeholder="All categories",
-    )
-    cats = cats or cat_options
+    preset = st.selectbox("Incidents", list(PRESETS), key="map_preset")
+    if PRESETS[preset] is None:
+        cats = (
+            st.multiselect(
+                "Categories",
+                cat_options,
+                default=list(COUNTY_LINES_CATEGORIES),
+                format_func=CATEGORY_LABELS.get,
+                key="map_cats",
+                placeholder="All categories",
+            )
+            or cat_options
+        )
+    else:
+        cats = list(PRESETS[preset])
+    options = list(LAYERS) if st.session_state.get("clic_plan") else list(LAYERS)[:-1]
     layers = st.pills(
         "Layers",
-        list(LAYERS),
+        options,
         selection_mode="multi",
         default=DEFAULT_LAYERS,
         format_func=LAYERS.get,
         key="map_layers",
     )
+
 if period is not None:
     start, end = period
+    v = c.version()
     c.audit_view("map", area, start, end)
-    m, pts = build_map(area, start, end, tuple(sorted(cats)), list(layers or []))
-    left, right = st.columns([3, 1.25])
+    key = tuple(sorted(cats))
+    pts = incident_points(v, area, start, end, key)
+    hs, history = (
+        hotspots(v, area, start, end, key)
+        if "hotspots" in (layers or [])
+        else (pd.DataFrame(), pd.DataFrame())
+    )
+    m = build_map(area, start, end, key, list(layers or []), hs, pts)
+    left, right = st.columns([3, 1.3])
     with left:
-        st_folium(m, height=560, use_container_width=True, returned_objects=[], key="main_map")
+        out = st_folium(
+            m,
+            height=560,
+            use_container_width=True,
+            returned_objects=["last_active_drawing"],
+            key="main_map",
+        )
+        clicked = ((out or {}).get("last_active_drawing") or {}).get("properties") or {}
+        if clicked.get("rank_label"):
+            st.session_state["map_selected"] = clicked["rank_label"]
         st.caption(
             f"{c.ATTRIBUTION_POLICE} (where police data are loaded). Base map: "
             + (
@@ -138,20 +260,75 @@ if period is not None:
         )
     with right:
         n = int(pts["n"].sum()) if len(pts) else 0
-        st.metric("Incidents in the period", f"{n:,}")
-        st.metric("Distinct locations", f"{len(pts):,}")
-        if len(pts):
-            st.markdown("**Busiest locations**")
-            top_pts = pts.head(10)[["label", "n"]].rename(
-                columns={"label": "Location", "n": "Incidents"}
+        cols = st.columns(2)
+        cols[0].metric("Incidents", f"{n:,}")
+        cols[1].metric("Hotspots", len(hs))
+        this_month = date.today().strftime("%Y-%m")
+        t = trust(v, area, key, this_month)
+        st.markdown("**How much to trust this map**")
+        st.caption(c.md(t.verdict))
+        if len(hs):
+            table = hs[["rank_label", "place", "trend_label", "n_incidents"]].rename(
+                columns={
+                    "rank_label": "#",
+                    "place": "Around",
+                    "trend_label": "Trend",
+                    "n_incidents": "Incidents",
+                }
             )
-            top_pts["Location"] = top_pts["Location"].str.removeprefix("On or near ")
-            st.dataframe(
-                top_pts,
+            picked = st.dataframe(
+                table,
                 hide_index=True,
                 width="stretch",
+                height=300,
+                key="hotspot_table",
+                on_select="rerun",
+                selection_mode="single-row",
                 column_config={
-                    "Location": st.column_config.TextColumn(width=150),
+                    "#": st.column_config.TextColumn(width=40),
                     "Incidents": st.column_config.NumberColumn(width=70),
                 },
+            )
+            rows = (picked or {}).get("selection", {}).get("rows", [])
+            if rows:
+                st.session_state["map_selected"] = table.iloc[rows[0]]["#"]
+
+    chosen = st.session_state.get("map_selected")
+    if len(hs) and chosen in set(hs["rank_label"]):
+        h = hs[hs["rank_label"] == chosen].iloc[0]
+        st.subheader(f"Hotspot {chosen}: around {c.md(h['place'] or 'unnamed streets')}")
+        a, b = st.columns([1, 2])
+        with a:
+            cats_in = {
+                CATEGORY_LABELS.get(k.removeprefix("n_"), k): int(h[k])
+                for k in hs.columns
+                if k.startswith("n_") and k not in ("n_incidents", "n_locations") and int(h[k]) > 0
+            }
+            facts = {
+                "Trend": f"{h['trend_label']}: {TREND_MEANING.get(h[Col.TREND], '')}",
+                "Incidents in the period": int(h["n_incidents"]),
+                "Distinct locations": int(h["n_locations"]),
+                "First and last seen": f"{h['first_seen']} to {h['last_seen']}",
+                "Area": f"{float(h['area_km2']) * 100:.1f} hectares",
+                "Statistically significant": "yes" if bool(h["significant"]) else "no",
+            }
+            st.dataframe(
+                pd.DataFrame({"": list(facts), "Value": [str(x) for x in facts.values()]}),
+                hide_index=True,
+                width="stretch",
+            )
+            st.dataframe(
+                pd.DataFrame({"Category": list(cats_in), "Incidents": list(cats_in.values())}),
+                hide_index=True,
+                width="stretch",
+            )
+        with b:
+            series = history.loc[h[Col.HOTSPOT_ID]].rename("Incidents").reset_index()
+            series.columns = ["Month", "Incidents"]
+            st.altair_chart(
+                alt.Chart(series)
+                .mark_bar(color="#440154")
+                .encode(x=alt.X("Month:O"), y=alt.Y("Incidents:Q"), tooltip=["Month", "Incidents"])
+                .properties(height=240, title="Incidents inside this outline, month by month"),
+                width="stretch",
             )

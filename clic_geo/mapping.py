@@ -38,6 +38,7 @@ __all__ = [
     "add_addresses",
     "add_boundaries",
     "add_heat",
+    "add_labels",
     "add_legend",
     "add_points",
     "add_polygons",
@@ -442,6 +443,37 @@ def add_polygons(
     )
     layer.add_to(m)
     return layer
+
+
+def add_labels(
+    m: folium.Map,
+    gdf: gpd.GeoDataFrame,
+    field: str,
+    *,
+    name: str = "Labels",
+    colour: str = "#440154",
+) -> folium.FeatureGroup:
+    """A short text label (e.g. a hotspot's rank) at each polygon, above the markers."""
+    fg = folium.FeatureGroup(name=name, control=False)
+    g = gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf
+    for geom, text in zip(g.geometry, g[field], strict=True):
+        if geom is None or geom.is_empty:
+            continue
+        p = geom.representative_point()
+        html = (
+            f'<div style="background:#fff;color:{colour};border:2px solid {colour};'
+            'border-radius:10px;padding:0 5px;font:bold 12px sans-serif;white-space:nowrap">'
+            f"{escape(text)}</div>"
+        )
+        folium.Marker(
+            (p.y, p.x),
+            icon=folium.DivIcon(
+                html=html, icon_size=(34, 18), icon_anchor=(17, 9), class_name="clic-label"
+            ),
+            z_index_offset=1000,
+        ).add_to(fg)
+    fg.add_to(m)
+    return fg
 
 
 def add_route(

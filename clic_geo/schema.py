@@ -11,6 +11,7 @@ from typing import Final
 
 __all__ = [
     "CATEGORY_LABELS",
+    "COUNTY_LINES_CATEGORIES",
     "CUCKOOING_LABELS",
     "HARDENING_LABELS",
     "OUTCOME_LABELS",
@@ -112,6 +113,17 @@ CATEGORY_LABELS: Final[dict[str, str]] = {
     Category.ASB: "Anti-social behaviour",
     Category.OTHER: "Other",
 }
+
+#: The categories that make up the county-lines problem (the map's default filter).
+COUNTY_LINES_CATEGORIES: Final[tuple[str, ...]] = (
+    Category.DRUG_SUPPLY,
+    Category.DRUG_POSSESSION,
+    Category.DRUGS,
+    Category.WEAPONS,
+    Category.THREAT_TO_LIFE,
+    Category.CUCKOOING_REPORT,
+    Category.INTELLIGENCE_REPORT,
+)
 
 #: data.police.uk "Crime type" -> our category. Types not listed map to OTHER;
 #: the original type is always kept in ``original_type``.

@@ -145,3 +145,40 @@ def open_page(ctx, url: str, *, wait_for_map: bool = True, timeout_ms: int = 90_
 
 def python() -> str:
     return sys.executable
+
+
+def sign_in(
+    ctx,
+    url: str,
+    username: str = "demo-officer",
+    password: str = "officer-demo-1clic",
+    *,
+    timeout_ms: int = 90_000,
+):
+    """Open the app, sign in through the form, and return the page (on the default page)."""
+    page = ctx.new_page()
+    page.goto(url + "/", wait_until="domcontentloaded", timeout=timeout_ms)
+    page.get_by_role("textbox", name="Username").wait_for(timeout=timeout_ms)
+    wait_idle(page)
+    page.get_by_role("textbox", name="Username").fill(username)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign out").wait_for(timeout=timeout_ms)
+    page.idle_at = wait_idle(page)  # type: ignore[attr-defined]
+    return page
+
+
+def goto(page, url: str, *, wait_for_map: bool = True, timeout_ms: int = 90_000):
+    """Go to another page of the app in the same (signed-in) browser tab.
+
+    Streamlit keeps the session over its own page links; a full reload would start a
+    new session, which is signed out. So click the sidebar link.
+    """
+    path = url.rstrip("/").rsplit("/", 1)[-1]
+    page.locator(f'[data-testid="stSidebarNav"] a[href$="/{path}"]').click()
+    if wait_for_map:
+        page.frame_locator(MAP_FRAME).last.locator(".leaflet-container").first.wait_for(
+            timeout=timeout_ms
+        )
+    page.idle_at = wait_idle(page)  # type: ignore[attr-defined]
+    return page

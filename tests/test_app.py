@@ -95,6 +95,7 @@ def test_map_area_and_period_filters(app_env) -> None:
     at.date_input(key="map_period").set_value((date(2026, 10, 1), date(2026, 10, 31))).run()
     october = int(at.metric[0].value.replace(",", ""))
     assert 0 < october < int(kendal.replace(",", ""))
+    at.selectbox(key="map_preset").select("Choose categories…").run()
     at.multiselect(key="map_cats").set_value(["threat_to_life"]).run()
     assert int(at.metric[0].value.replace(",", "")) < october
     # the choice of area follows the user to other pages
