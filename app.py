@@ -45,6 +45,8 @@ else:
         _page("partner_page.py", "Partner view", "groups", "partnership"),
         _page("audit_page.py", "Audit log", "history", "audit"),
     ]
+    if user.role == Role.ADMIN:
+        pages.append(_page("admin_page.py", "Admin", "admin_panel_settings", "admin"))
 nav = st.navigation(pages)
 st.sidebar.caption("1-CLIC · County Lines Informed Cumbria")
 if user is not None:

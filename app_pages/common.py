@@ -21,6 +21,7 @@ from clic_geo.audit import Action, AuditOutcome, record, record_action
 from clic_geo.auth import AuthenticationError, AuthPolicy, Role, Session, SessionExpiredError, User
 from clic_geo.auth import validate_session as _validate
 from clic_geo.demo_accounts import sync_demo_accounts
+from clic_geo.forecast import TrustSummary, trust_summary
 from clic_geo.mapping import MapAssets
 from clic_geo.seeding import seed_demo
 from clic_geo.settings import Settings, load_settings
@@ -152,49 +153,58 @@ def _area_arg(area: str) -> str | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def incidents(_v: int, area: str, start: date, end: date) -> pd.DataFrame:
+def incidents(v: int, area: str, start: date, end: date) -> pd.DataFrame:
     """Incidents for an area and period, without geometry (cheap to cache)."""
     gdf = resources().store.incidents(area=_area_arg(area), start=start, end=end)
     return pd.DataFrame(gdf.drop(columns="geometry"))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def all_incidents(_v: int, area: str) -> pd.DataFrame:
+def all_incidents(v: int, area: str) -> pd.DataFrame:
     gdf = resources().store.incidents(area=_area_arg(area))
     return pd.DataFrame(gdf.drop(columns="geometry"))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def visits(_v: int, area: str, start: date | None = None, end: date | None = None) -> pd.DataFrame:
+def visits(v: int, area: str, start: date | None = None, end: date | None = None) -> pd.DataFrame:
     gdf = resources().store.visits(area=_area_arg(area), start=start, end=end)
     return pd.DataFrame(gdf.drop(columns="geometry"))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def addresses(_v: int, area: str, as_of: date | None = None) -> pd.DataFrame:
+def addresses(v: int, area: str, as_of: date | None = None) -> pd.DataFrame:
     gdf = resources().store.addresses(area=_area_arg(area), as_of=as_of)
     return pd.DataFrame(gdf.drop(columns="geometry"))
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def status_history(_v: int) -> pd.DataFrame:
+def status_history(v: int) -> pd.DataFrame:
     return resources().store.address_status_history()
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def hardening(_v: int) -> pd.DataFrame:
+def hardening(v: int) -> pd.DataFrame:
     return resources().store.hardening()
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def lines(_v: int) -> pd.DataFrame:
+def lines(v: int) -> pd.DataFrame:
     return resources().store.county_lines()
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def month_span(_v: int) -> tuple[str, str] | None:
+def month_span(v: int) -> tuple[str, str] | None:
     """First and last month with incidents, or None for an empty store."""
     return resources().store.month_span()
+
+
+@st.cache_data(show_spinner="Testing the map on past months…", max_entries=32)
+def trust(v: int, area: str, cats: tuple[str, ...], before_month: str) -> TrustSummary:
+    """How well the recommended map would have forecast this data's own past months
+    (complete months before ``before_month``), for an area and categories."""
+    inc = all_incidents(v, area)
+    inc = inc[inc["category"].isin(cats) & (inc["month"] < before_month)]
+    return trust_summary(inc)
 
 
 def to_gdf(df: pd.DataFrame) -> gpd.GeoDataFrame:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +17,7 @@ from clic_geo.auth import Role
 from clic_geo.export import safe_csv_frame
 from clic_geo.importer import validation_context
 from clic_geo.readers import read_table
+from clic_geo.schema import COUNTY_LINES_CATEGORIES
 from clic_geo.validate import validate
 
 KINDS = {
@@ -162,6 +163,31 @@ cols[0].metric("Incidents", f"{counts['incidents']:,}")
 cols[1].metric("Addresses of concern", f"{counts['addresses']:,}")
 cols[2].metric("Visits", f"{counts['visits']:,}")
 cols[3].metric("County lines", f"{counts['county_lines']:,}")
+
+st.subheader("How much to trust the hotspot map, on this data")
+st.caption(
+    "Each past month, the hotspots built from the three months before it are compared with "
+    "where that month's incidents happened, against simply counting the busiest 100 m squares "
+    "(the standard test: hit rate within the best 1 km²). County-lines categories; complete "
+    "months only."
+)
+this_month = date.today().strftime("%Y-%m")
+rows = []
+for area_id in [c.ALL, *res.areas.ids]:
+    t = c.trust(v, area_id, tuple(sorted(COUNTY_LINES_CATEGORIES)), this_month)
+    rows.append(
+        {
+            "Area": "All Cumbria" if area_id == c.ALL else res.areas.names()[area_id],
+            "Months tested": t.months_tested,
+            "Hotspots (median hit rate)": f"{t.ours_median:.0%}" if t.months_tested else "-",
+            "Counting squares (median)": f"{t.grid_median:.0%}" if t.months_tested else "-",
+            "Months better / worse": f"{t.months_won} / {t.months_lost}"
+            if t.months_tested
+            else "-",
+            "In words": t.verdict,
+        }
+    )
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 st.subheader("Import log")
 log = res.store.imports()

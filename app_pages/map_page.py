@@ -19,7 +19,6 @@ from app_pages import common as c
 from clic_geo import mapping
 from clic_geo.auth import Role
 from clic_geo.current import TREND_MEANING, current_hotspots
-from clic_geo.forecast import trust_summary
 from clic_geo.schema import CATEGORY_LABELS, COUNTY_LINES_CATEGORIES, CUCKOOING_LABELS, Col
 
 LAYERS = {
@@ -56,9 +55,9 @@ TREND_DASHES = {
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def incident_points(
-    _v: int, area: str, start: date, end: date, cats: tuple[str, ...]
+    v: int, area: str, start: date, end: date, cats: tuple[str, ...]
 ) -> pd.DataFrame:
-    inc = c.incidents(_v, area, start, end)
+    inc = c.incidents(v, area, start, end)
     inc = inc[inc[Col.CATEGORY].isin(cats)]
     sev = c.resources().settings
     inc = inc.assign(w=inc[Col.CATEGORY].map(sev.severity_of))
@@ -66,16 +65,16 @@ def incident_points(
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def visit_points(_v: int, area: str, start: date, end: date) -> pd.DataFrame:
-    return mapping.aggregate_points(c.visits(_v, area, start, end), decimals=4)
+def visit_points(v: int, area: str, start: date, end: date) -> pd.DataFrame:
+    return mapping.aggregate_points(c.visits(v, area, start, end), decimals=4)
 
 
 @st.cache_data(show_spinner="Finding hotspots…", max_entries=32)
-def hotspots(_v: int, area: str, start: date, end: date, cats: tuple[str, ...]):
+def hotspots(v: int, area: str, start: date, end: date, cats: tuple[str, ...]):
     """The period's hotspots with a 12-month history (cached: a filter change elsewhere
     on the page does not recompute them)."""
     res = c.resources()
-    inc = c.all_incidents(_v, area)
+    inc = c.all_incidents(v, area)
     inc = inc[inc[Col.CATEGORY].isin(cats)]
     cur = current_hotspots(
         inc, start=start, end=end, area_km2={a.id: a.area_km2 for a in res.areas}
@@ -88,14 +87,6 @@ def hotspots(_v: int, area: str, start: date, end: date, cats: tuple[str, ...]):
             rank_label=hs[Col.RANK].map(lambda r: f"#{r}"),
         )
     return hs, cur.history
-
-
-@st.cache_data(show_spinner="Testing the map on past months…", max_entries=16)
-def trust(_v: int, area: str, cats: tuple[str, ...], before_month: str):
-    """How well the method would have forecast this data's own past (complete months)."""
-    inc = c.all_incidents(_v, area)
-    inc = inc[inc[Col.CATEGORY].isin(cats) & (inc[Col.MONTH] < before_month)]
-    return trust_summary(inc)
 
 
 def build_map(
@@ -264,7 +255,7 @@ if period is not None:
         cols[0].metric("Incidents", f"{n:,}")
         cols[1].metric("Hotspots", len(hs))
         this_month = date.today().strftime("%Y-%m")
-        t = trust(v, area, key, this_month)
+        t = c.trust(v, area, key, this_month)
         st.markdown("**How much to trust this map**")
         st.caption(c.md(t.verdict))
         if len(hs):

@@ -29,7 +29,7 @@ HIDDEN = "#d9d9d9"
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _table(_v: int, org: str, layer: str, area: str, _session) -> pd.DataFrame:
+def _table(v: int, org: str, layer: str, area: str, _session) -> pd.DataFrame:
     res = c.resources()
     t = partner_area_table(
         res.store,
@@ -43,7 +43,7 @@ def _table(_v: int, org: str, layer: str, area: str, _session) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _grid(_v: int, org: str, layer: str, area: str, quarter: str, _session):
+def _grid(v: int, org: str, layer: str, area: str, quarter: str, _session):
     res = c.resources()
     g = partner_grid(
         res.store,

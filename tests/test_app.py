@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from app_pages.common import SESSION_KEY
 from clic_geo.auth import LOGIN_FAILED, AuthPolicy, login, logout
+from clic_geo.importer import import_file
 from clic_geo.seeding import seed_demo
 from clic_geo.settings import REPO_ROOT, load_settings
 from clic_geo.store import Store
@@ -41,11 +42,12 @@ def app_env(demo_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     shutil.copytree(demo_store, d)
     monkeypatch.setenv("CLIC_DATA_DIR", str(d))
     monkeypatch.setenv("CLIC_DEMO", "1")
+    # Every test gets its own copy of one seeded store, so cached *data* (keyed by the
+    # store's data version, which a write changes) stays valid between tests; the
+    # opened store (a cached resource) must not.
     st.cache_resource.clear()
-    st.cache_data.clear()
     yield d
     st.cache_resource.clear()
-    st.cache_data.clear()
 
 
 PASSWORDS = {
@@ -216,3 +218,57 @@ def test_ended_session_sends_back_to_sign_in(app_env) -> None:
     at.run()
     assert at.title[0].value == "Sign in"
     assert any("ended" in w.value or "expired" in w.value for w in at.warning)
+
+
+def test_admin_page_adds_a_user_who_can_sign_in(app_env) -> None:
+    at = run("app_pages/admin_page.py", as_user="demo-admin")
+    assert not at.exception, [e.value for e in at.exception]
+    at.text_input(key="add_username").input("new.officer")
+    at.text_input(key="add_display").input("New Officer")
+    at.selectbox(key="add_role").select("officer")
+    at.selectbox(key="add_org").select("demo-1clic")
+    at.text_input(key="add_pw").input("a long enough password")
+    next(b for b in at.button if b.label == "Add user").click().run()
+    assert any("User added" in s.value for s in at.success), [e.value for e in at.error]
+    store = Store.open(load_settings())
+    session = login(
+        store,
+        "new.officer",
+        "a long enough password",
+        policy=AuthPolicy.from_settings(load_settings()),
+    )
+    store.close()
+    assert session.user.role == "officer"
+
+
+def test_only_admins_reach_the_admin_page(app_env) -> None:
+    for who in ("demo-officer", "demo-housing"):
+        at = run(as_user=who)
+        assert _not_a_page(at, "app_pages/admin_page.py"), who
+
+
+def test_data_page_shows_how_much_to_trust_the_map(app_env) -> None:
+    at = run("app_pages/data_page.py")
+    assert not at.exception, [e.value for e in at.exception]
+    frames = [df.value for df in at.dataframe]
+    trust = next(f for f in frames if "Months tested" in f.columns)
+    assert trust["Area"].tolist()[0] == "All Cumbria"
+    assert (trust["Months tested"] >= 6).all()
+
+
+def test_an_import_refreshes_what_the_pages_show(app_env, tmp_path) -> None:
+    at = run()
+    at.selectbox(key="map_area").select("barrow").run()
+    at.date_input(key="map_period").set_value((date(2026, 10, 1), date(2026, 10, 31))).run()
+    before = int(at.metric[0].value.replace(",", ""))
+    f = tmp_path / "two.csv"
+    f.write_text(
+        "id,date,type,lat,lon\nX1,2026-10-05,drug supply,54.115,-3.227\n"
+        "X2,2026-10-06,weapons,54.116,-3.228\n"
+    )
+    settings = load_settings()
+    store = Store.open(settings)
+    assert import_file(f, "incidents", settings=settings, store=store).accepted == 2
+    store.close()
+    at.run()
+    assert int(at.metric[0].value.replace(",", "")) == before + 2
