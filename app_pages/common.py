@@ -207,6 +207,12 @@ def trust(v: int, area: str, cats: tuple[str, ...], before_month: str) -> TrustS
     return trust_summary(inc)
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def day_span(v: int) -> tuple[date, date] | None:
+    """First and last day with incidents."""
+    return resources().store.date_span()
+
+
 def to_gdf(df: pd.DataFrame) -> gpd.GeoDataFrame:
     """Points from a cached frame's latitude/longitude."""
     return gpd.GeoDataFrame(
@@ -229,25 +235,19 @@ def area_choice(key: str, *, allow_all: bool = True, label: str = "Area") -> str
     return choice
 
 
-def month_bounds(span: tuple[str, str]) -> tuple[date, date]:
-    first = pd.Period(span[0], freq="M").to_timestamp().date()
-    last = pd.Period(span[1], freq="M").to_timestamp(how="end").date()
-    return first, last
-
-
 def period_choice(
     key: str, *, default_months: int = 3, label: str = "Period"
 ) -> tuple[date, date] | None:
-    """A date range within the data, defaulting to the last ``default_months`` months."""
-    span = month_span(version())
+    """A date range within the data, defaulting to the last ``default_months`` months of it."""
+    span = day_span(version())
     if span is None:
         st.info("The store holds no incidents yet. Import some on the Data page.")
         return None
-    first, last = month_bounds(span)
-    start_default = (
-        pd.Timestamp(last) - pd.DateOffset(months=default_months) + pd.Timedelta(days=1)
-    ).date()
-    start_default = max(first, start_default)
+    first, last = span
+    start_default = max(
+        first,
+        (pd.Timestamp(last) - pd.DateOffset(months=default_months) + pd.Timedelta(days=1)).date(),
+    )
     value = st.session_state.get(f"{key}_value", (start_default, last))
     picked = st.date_input(
         label, value=value, min_value=first, max_value=last, key=key, format="DD/MM/YYYY"

@@ -145,7 +145,9 @@ def build_map(
         )
         legend.append((mapping.PALETTE["incident"], "Incidents (number = how many)"))
     if "hotspots" in layers and len(hs):
-        mapping.add_labels(m, hs, "rank_label", name="Hotspot numbers")
+        # county-wide, numbering every hotspot piles the labels up: number the top ten
+        labelled = hs if area != c.ALL else hs[hs[Col.RANK] <= 10]
+        mapping.add_labels(m, labelled, "rank_label", name="Hotspot numbers")
     if "visits" in layers:
         vp = visit_points(v, area, start, end)
         mapping.add_points(

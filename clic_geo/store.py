@@ -1048,6 +1048,18 @@ class Store:
             ).one()
         return (str(lo), str(hi)) if lo is not None else None
 
+    def date_span(self) -> tuple[date, date] | None:
+        """First and last day with incidents, or None when there are none."""
+        with self.engine.connect() as conn:
+            lo, hi = conn.execute(
+                sa.select(
+                    sa.func.min(T.incidents.c.occurred_at), sa.func.max(T.incidents.c.occurred_at)
+                )
+            ).one()
+        if lo is None:
+            return None
+        return pd.Timestamp(lo).date(), pd.Timestamp(hi).date()
+
     def imports(self) -> pd.DataFrame:
         """The import log, newest first."""
         df = self._read(sa.select(T.imports).order_by(T.imports.c.id.desc()))

@@ -16,8 +16,6 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from clic_geo.cli._serve import streamlit_command
-
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -45,11 +43,21 @@ def serve(
     """Run the dashboard; yields its base URL; stops it afterwards."""
     port = free_port()
     e = dict(os.environ)
-    e["CLIC_DATA_DIR"] = str(data_dir)
-    if demo:
-        e["CLIC_DEMO"] = "1"
+    e.pop("CLIC_DEMO", None)
     e.update(env or {})
-    cmd = streamlit_command(port, "127.0.0.1")
+    # exactly what a user runs: clic-geo serve [--demo] (which seeds the demo first)
+    cmd = [
+        sys.executable,
+        "-m",
+        "clic_geo",
+        "--data-dir",
+        str(data_dir),
+        "serve",
+        "--port",
+        str(port),
+        "--address",
+        "127.0.0.1",
+    ] + (["--demo"] if demo else [])
     out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115
     proc = subprocess.Popen(cmd, env=e, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

@@ -54,3 +54,19 @@ def test_data_version_changes_only_when_records_change(settings, store, ctx, wri
     assert store.data_version() == 1
     import_file(p, "incidents", settings=settings, store=store, context=ctx)  # all duplicates
     assert store.data_version() == 1
+
+
+def test_date_and_month_span(settings, store, ctx, write) -> None:
+    from datetime import date
+
+    from clic_geo.importer import import_file
+
+    assert store.date_span() is None and store.month_span() is None
+    p = write(
+        "i.csv",
+        "id,date,type,lat,lon\n1,2024-03-05 10:00,drugs,54.115,-3.227\n"
+        "2,2024-05-20,drugs,54.115,-3.227\n",
+    )
+    import_file(p, "incidents", settings=settings, store=store, context=ctx)
+    assert store.date_span() == (date(2024, 3, 5), date(2024, 5, 20))
+    assert store.month_span() == ("2024-03", "2024-05")

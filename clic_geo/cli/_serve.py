@@ -8,7 +8,9 @@ import subprocess
 import sys
 
 from clic_geo._errors import ConfigError
-from clic_geo.settings import REPO_ROOT
+from clic_geo.seeding import seed_demo
+from clic_geo.settings import REPO_ROOT, load_settings
+from clic_geo.store import Store
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -59,6 +61,17 @@ def _run(args: argparse.Namespace) -> int:
         env["CLIC_DATA_DIR"] = args.data_dir
     if args.demo:
         env["CLIC_DEMO"] = "1"
+        # seed before the server starts, so the first person to open the page waits for
+        # nothing (the app would otherwise seed on its first run)
+        settings = load_settings(args.data_dir, demo=True)
+        store = Store.open(settings)
+        try:
+            if store.is_empty():
+                print("first start: preparing the demo data (about 15 seconds)…", flush=True)
+                for r in seed_demo(settings, store):
+                    print(f"  {r.kind}: {r.accepted} rows", flush=True)
+        finally:
+            store.close()
     cmd = streamlit_command(args.port, args.address)
     print(f"clic-geo dashboard: http://{args.address}:{args.port}", flush=True)
     return subprocess.call(cmd, env=env, cwd=str(REPO_ROOT))
