@@ -47,12 +47,19 @@ if [ ! -f static/vendor/.installed ] || [ package-lock.json -nt static/vendor/.i
   date -u +%FT%TZ > static/vendor/.installed
 fi
 
-# 3. For tests: Debian's chromium, driven by Playwright (never 'playwright install')
-if [ $want_test = 1 ] && [ ! -x /usr/bin/chromium ]; then
-  say "installing chromium (Debian package) for the browser tests"
-  sudo_=""
-  [ "$(id -u)" != 0 ] && sudo_="sudo"
-  $sudo_ apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq chromium >/dev/null
+# 3. For tests: Debian's chromium, driven by Playwright (never 'playwright install'), and
+#    a PostgreSQL server (the store's PostgreSQL test starts a throwaway cluster)
+if [ $want_test = 1 ]; then
+  need=""
+  [ -x /usr/bin/chromium ] || need="$need chromium"
+  command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+    || need="$need postgresql"
+  if [ -n "$need" ]; then
+    say "installing Debian packages for the tests:$need"
+    sudo_=""
+    [ "$(id -u)" != 0 ] && sudo_="sudo"
+    $sudo_ apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq $need >/dev/null
+  fi
 fi
 say "set-up complete in $root"
