@@ -25,6 +25,7 @@ from clic_geo.schema import (
     Category,
     Col,
 )
+from clic_geo.trends import area_monthly_series, month_range
 
 __all__ = [
     "BeforeAfter",
@@ -37,46 +38,20 @@ __all__ = [
 ]
 
 
-def month_range(start: str, end: str) -> list[str]:
-    """Every month from ``start`` to ``end`` inclusive, as ``YYYY-MM``.
-
-    Examples
-    --------
-    >>> month_range("2024-11", "2025-02")
-    ['2024-11', '2024-12', '2025-01', '2025-02']
-    """
-    if start > end:
-        return []
-    return [str(p) for p in pd.period_range(start, end, freq="M")]
-
-
 def monthly_counts(
     incidents: pd.DataFrame,
     *,
     by: str = Col.CATEGORY,
     months: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Incidents per month and ``by`` (default category), zeros filled.
+    """Incidents per month and ``by`` (default category), all areas together, zeros filled.
 
-    Returns a long frame ``month, <by>, n`` with every month in ``months`` (default:
-    the first to the last month present) and every value of ``by`` present.
+    Returns a long frame ``month, <by>, n``: :func:`clic_geo.trends.area_monthly_series`
+    summed over areas.
     """
-    if incidents.empty:
-        return pd.DataFrame(
-            {"month": pd.Series(dtype=str), by: pd.Series(dtype=str), "n": pd.Series(dtype="int64")}
-        )
-    months = (
-        list(months)
-        if months is not None
-        else month_range(str(incidents[Col.MONTH].min()), str(incidents[Col.MONTH].max()))
-    )
-    counts = incidents.groupby([Col.MONTH, by]).size()
-    keys = sorted(incidents[by].dropna().astype(str).unique())
-    full = pd.MultiIndex.from_product([months, keys], names=["month", by])
-    counts.index = counts.index.set_names(["month", by])
-    out = counts.reindex(full, fill_value=0).rename("n").reset_index()
-    out["n"] = out["n"].astype("int64")
-    return out
+    series = area_monthly_series(incidents, months=months, category_col=by)
+    out = series.groupby(["month", "category"], sort=True)["count"].sum().reset_index()
+    return out.rename(columns={"category": by, "count": "n"}).astype({"n": "int64"})
 
 
 @dataclass(frozen=True)
