@@ -272,3 +272,53 @@ def test_an_import_refreshes_what_the_pages_show(app_env, tmp_path) -> None:
     store.close()
     at.run()
     assert int(at.metric[0].value.replace(",", "")) == before + 2
+
+
+def test_single_sign_on_maps_to_a_provisioned_user(app_env) -> None:
+    """As far as it can be tested without a live identity provider: AppTest fakes the
+    signed-in identity (``st.user``) and the ``[auth]`` secrets."""
+    from clic_geo.accounts import create_user
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.secrets["auth"] = {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "x" * 32,
+        "client_id": "clic",
+        "client_secret": "s",
+        "server_metadata_url": "https://idp.example/.well-known/openid-configuration",
+    }
+    at.run()
+    assert any(b.label == "Sign in with your organisation's account" for b in at.button)
+    store = Store.open(load_settings())
+    create_user(
+        store,
+        "sso.officer",
+        role="officer",
+        organisation="demo-1clic",
+        actor="cli",
+        email="sso.officer@cumbria.police.example",
+    )
+    store.close()
+    at.user = {
+        "is_logged_in": True,
+        "iss": "https://idp.example",
+        "sub": "abc-123",
+        "email": "sso.officer@cumbria.police.example",
+        "email_verified": True,
+    }
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Map"
+    # an identity nobody provisioned gets nothing
+    other = AppTest.from_file(APP, default_timeout=120)
+    other.secrets["auth"] = dict(at.secrets["auth"])
+    other.user = {
+        "is_logged_in": True,
+        "iss": "https://idp.example",
+        "sub": "zzz",
+        "email": "stranger@example.org",
+        "email_verified": True,
+    }
+    other.run()
+    assert other.title[0].value == "Sign in"
+    assert [e.value for e in other.error] == [LOGIN_FAILED]
