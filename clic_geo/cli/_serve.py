@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 
 from clic_geo._errors import ConfigError
@@ -74,4 +73,7 @@ def _run(args: argparse.Namespace) -> int:
             store.close()
     cmd = streamlit_command(args.port, args.address)
     print(f"clic-geo dashboard: http://{args.address}:{args.port}", flush=True)
-    return subprocess.call(cmd, env=env, cwd=str(REPO_ROOT))
+    # become the server (no child left behind when this process is stopped)
+    os.chdir(REPO_ROOT)
+    os.execve(cmd[0], cmd, env)  # noqa: S606 - our own interpreter, fixed arguments
+    return 0  # pragma: no cover - execve does not return
