@@ -29,7 +29,7 @@ __all__ = ["TREND_MEANING", "CurrentHotspots", "current_hotspots"]
 
 #: What each trend category means, in plain words, for the map's side panel.
 TREND_MEANING: Mapping[str, str] = {
-    Trend.NEW: "hot this month for the first time in the history shown",
+    Trend.NEW: "hot in the latest complete month, for the first time in the history shown",
     Trend.CONSECUTIVE: "hot for the last few months in a row, not before",
     Trend.INTENSIFYING: "hot almost every month, and getting busier",
     Trend.PERSISTENT: "hot almost every month, with no clear rise or fall",
@@ -88,7 +88,9 @@ def current_hotspots(
     area_km2 : mapping
         Each operating area's size, for the background rate of the trend tests.
     history_months : int
-        Months of history, ending with ``end``'s month, for trends.
+        Complete months of history, ending with ``end``'s month (or the month before
+        when ``end`` is not a month's last day), for trends; a part month at the end
+        is in ``history`` but not in the trend test.
     n_simulations : int
         Monte Carlo runs for the significance of each hotspot.
     **params
@@ -98,8 +100,13 @@ def current_hotspots(
     when = pd.to_datetime(incidents[Col.WHEN])
     window = incidents[(when >= t0) & (when < t1)]
     last_month = pd.Timestamp(end).strftime("%Y-%m")
-    first_month = str(pd.Period(last_month, "M") - (history_months - 1))
+    # A month the period ends part way through (the demo and live data run to
+    # yesterday) has fewer incidents only because it is not over: trends are
+    # classified on complete months, and the part month is shown after them.
+    partial = not pd.Timestamp(end).is_month_end
+    first_month = str(pd.Period(last_month, "M") - (history_months - 1) - int(partial))
     months = tuple(month_range(first_month, last_month))
+    n_trend = len(months) - int(partial)
     empty = gpd.GeoDataFrame(
         {Col.HOTSPOT_ID: pd.Series(dtype=str), Col.RANK: pd.Series(dtype="int64")},
         geometry=gpd.GeoSeries([], crs=4326),
@@ -136,7 +143,7 @@ def current_hotspots(
             bg = area_month.loc[a].to_numpy(float) * km2[i] / size
         else:
             bg = np.full(len(months), 0.05)
-        t = classify_trend(counts[i], np.maximum(bg, 0.01))
+        t = classify_trend(counts[i, :n_trend], np.maximum(bg[:n_trend], 0.01))
         trends.append(t.value)
         labels.append(TREND_LABELS[t])
     hs[Col.TREND] = trends

@@ -5,7 +5,8 @@ to one hotspot's monthly counts instead of a space-time cube of Gi* bins. The ru
 (``classify_trend``) are documented in ``docs/hotspots.md``; in short, with *hot*
 meaning "more incidents than the area's background could put there by chance"
 (a one-sided Poisson test at ``alpha``) and *cold* meaning "far fewer than the
-hotspot's own usual level":
+hotspot's own usual level, after it first became hot" (the quiet months before a
+hotspot existed are not cold, only not yet hot):
 
 =============  =================================================================
 new            hot in the last month only
@@ -106,15 +107,19 @@ def mann_kendall(values: Sequence[float]) -> MannKendall:
 def _hot_cold(
     counts: np.ndarray, background: np.ndarray, alpha: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Hot: more than the background could give (Poisson, one-sided). Cold: far below usual."""
+    """Hot: more than the background could give (Poisson, one-sided).
+
+    Cold: far below the hotspot's own hot-month level, in a month after its first hot
+    one (before that the place was simply not a hotspot yet).
+    """
     counts = np.asarray(counts, dtype="float64")
     bg = np.maximum(np.asarray(background, dtype="float64"), 1e-9)
     hot = (counts >= 1) & (stats.poisson.sf(counts - 1, bg) < alpha)
+    cold = np.zeros(len(counts), dtype=bool)
     if hot.any():
         level = counts[hot].mean()
-        cold = stats.poisson.cdf(counts, level) < alpha
-    else:
-        cold = np.zeros(len(counts), dtype=bool)
+        first_hot = int(np.flatnonzero(hot)[0])
+        cold[first_hot:] = stats.poisson.cdf(counts[first_hot:], level) < alpha
     return hot, cold & ~hot
 
 
@@ -142,6 +147,10 @@ def classify_trend(
     <Trend.NEW: 'new'>
     >>> classify_trend([5, 6, 5, 6, 5, 6, 5, 6, 5, 6], 0.1)
     <Trend.PERSISTENT: 'persistent'>
+    >>> classify_trend([0, 0, 0, 0, 3, 1, 3, 3], 0.3)  # quiet before it began: not cold
+    <Trend.SPORADIC: 'sporadic'>
+    >>> classify_trend([8, 8, 8, 0, 0, 8, 8, 8], 0.1)  # went cold, came back
+    <Trend.OSCILLATING: 'oscillating'>
     """
     c = np.asarray(counts, dtype="float64")
     if c.ndim != 1 or len(c) == 0:
