@@ -37,6 +37,7 @@ __all__ = [
     "RECOMMENDED",
     "Window",
     "backtest",
+    "choose_scale",
     "grid_count",
     "kde_cells",
     "naive_dbscan",
@@ -53,8 +54,11 @@ BUDGETS_KM2 = (0.25, 0.5, 1.0, 2.0)
 CELL_M = 100.0
 
 #: The recommended forecast settings (chosen by the protocol in docs/hotspots.md).
+#: ``eps_m="auto"``: the scale is chosen for each map from its own input
+#: (:func:`choose_scale`), because no one scale suits both sparse layers (drugs)
+#: and dense ones (violence, anti-social behaviour).
 RECOMMENDED: Mapping[str, Any] = {
-    "eps_m": 300.0,
+    "eps_m": "auto",
     "min_samples": 5,
     "buffer_m": 25.0,
     "concave_ratio": 0.3,
@@ -64,6 +68,14 @@ RECOMMENDED: Mapping[str, Any] = {
 }
 
 Method = Callable[[pd.DataFrame], list[shapely.Geometry]]
+
+#: The DBSCAN radii (metres) :func:`choose_scale` chooses among, smallest first.
+SCALES_M: tuple[float, ...] = (75.0, 150.0, 300.0)
+#: The radius used when the input cannot test the scales (one month, or a last
+#: month with too few incidents): the smallest, best on every real layer tested.
+FALLBACK_SCALE_M = 75.0
+#: Incidents the input's last month needs for a scale test to mean anything.
+MIN_SCALE_TEST_INCIDENTS = 10
 
 
 @dataclass(frozen=True)
@@ -165,13 +177,63 @@ def naive_dbscan(
     return [g for _, g in out]
 
 
+def choose_scale(
+    incidents: pd.DataFrame,
+    *,
+    scales_m: Sequence[float] = SCALES_M,
+    budget_km2: float = 1.0,
+    **params: Any,
+) -> float:
+    """The DBSCAN radius that best forecasts the input's own last month.
+
+    Each radius in ``scales_m`` builds a map from every month of ``incidents`` but
+    the last, and is scored by how many of the last month's incidents fall in its
+    best ``budget_km2`` (hit rate, as the backtest scores). The best wins; ties go to
+    the smaller radius. Only the input is used, never the month being forecast, so
+    a backtest of the recommended map stays honest. With one month, or fewer than
+    :data:`MIN_SCALE_TEST_INCIDENTS` in the last, :data:`FALLBACK_SCALE_M`.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> spots = rng.uniform(0, 20_000, (40, 2))
+    >>> xy = np.repeat(spots, 12, axis=0) + rng.normal(0, 20, (480, 2))
+    >>> df = pd.DataFrame({"easting": xy[:, 0] + 300_000, "northing": xy[:, 1] + 500_000,
+    ...                    "month": np.tile(["2024-01", "2024-02", "2024-03"], 160)})
+    >>> choose_scale(df) in SCALES_M
+    True
+    """
+    months = sorted(set(incidents["month"])) if len(incidents) else []
+    if len(months) < 2:
+        return FALLBACK_SCALE_M
+    last = incidents["month"] == months[-1]
+    fit, check = incidents[~last], incidents[last]
+    if len(check) < MIN_SCALE_TEST_INCIDENTS:
+        return FALLBACK_SCALE_M
+    e, n = check["easting"].to_numpy(float), check["northing"].to_numpy(float)
+    best, best_hit = FALLBACK_SCALE_M, -1.0
+    for eps in scales_m:
+        chosen, _ = select_within_budget(recommended(fit, **{**params, "eps_m": eps}), budget_km2)
+        hit = float(shapely.contains_xy(chosen, e, n).mean())
+        if hit > best_hit + 1e-12:
+            best, best_hit = float(eps), hit
+    log.debug("scale %s m chosen (hit rate %.3f on %s)", best, best_hit, months[-1])
+    return best
+
+
 def recommended(train: pd.DataFrame, **params: Any) -> list[shapely.Geometry]:
-    """Our forecast map: :class:`~clic_geo.hotspots.HotspotFinder` with ``RECOMMENDED``."""
+    """Our forecast map: :class:`~clic_geo.hotspots.HotspotFinder` with ``RECOMMENDED``.
+
+    ``eps_m="auto"`` (the default) chooses the radius from ``train`` itself
+    (:func:`choose_scale`).
+    """
     from clic_geo.geo import BNG
 
     p = {**RECOMMENDED, **params, "n_simulations": 0}
     if len(train) == 0:
         return []
+    if p["eps_m"] == "auto":
+        p["eps_m"] = choose_scale(train, **{k: v for k, v in p.items() if k != "eps_m"})
     hs = HotspotFinder(**p).fit(train).hotspots_
     return list(hs.to_crs(BNG).geometry)
 

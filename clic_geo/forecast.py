@@ -26,6 +26,7 @@ from clic_geo.backtest import (
     RECOMMENDED,
     Window,
     backtest,
+    choose_scale,
     grid_count,
     rolling_windows,
     with_params,
@@ -116,10 +117,15 @@ def recommended_map(
     """The recommended hotspot map of some incidents (what ``clic-geo hotspots`` writes).
 
     The settings are :data:`~clic_geo.backtest.RECOMMENDED` (the ones the backtest
-    measures), with a Monte Carlo p-value per hotspot.
+    measures), with a Monte Carlo p-value per hotspot. The radius is chosen from the
+    incidents themselves (:func:`~clic_geo.backtest.choose_scale`) unless ``eps_m``
+    is given.
     """
+    p = {**RECOMMENDED, **params}
+    if p["eps_m"] == "auto":
+        p["eps_m"] = choose_scale(incidents, **{k: v for k, v in p.items() if k != "eps_m"})
     layer = build_layer("incidents", incidents=incidents)
-    return find_hotspots(layer, **{**RECOMMENDED, **params, "n_simulations": n_simulations})
+    return find_hotspots(layer, **{**p, "n_simulations": n_simulations})
 
 
 def period_folds(windows: Sequence[Window], gap_months: int = 2) -> list[list[Window]]:
