@@ -356,7 +356,6 @@ if plan is not None:
             hide_index=True,
             width="stretch",
             height=260,
-            key="plan_stops",
             column_config={"#": st.column_config.NumberColumn(width=30)},
         )
         for n in r.notes:
