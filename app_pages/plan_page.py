@@ -95,6 +95,8 @@ def route_map(plan: DayPlan):
     r = plan.route
     stops = _route_stops(plan)
     path = [(s["lat"], s["lon"]) for s in stops] + [r.end]
+    if r.end != r.start:
+        stops.append({"lat": r.end[0], "lon": r.end[1], "number": "E", "label": "End point"})
     mapping.add_route(m, stops, path=path)
     lats = [p[0] for p in path]
     lons = [p[1] for p in path]
@@ -102,8 +104,8 @@ def route_map(plan: DayPlan):
     mapping.add_legend(
         m,
         [
-            (mapping.PALETTE["start"], f"S: start ({plan.start_name})"),
-            (mapping.PALETTE["route"], "Stops in walking order"),
+            (mapping.PALETTE["start"], "S: start" + (" and end" if r.end == r.start else "")),
+            (mapping.PALETTE["route"], "Stops, numbered in walking order"),
         ],
         title="Planned route",
     )
@@ -132,6 +134,9 @@ def _explain_infeasible(exc: InfeasiblePlanError, cands: pd.DataFrame) -> str:
 user = c.guard(Role.OFFICER, Role.ADMIN)
 res = c.resources()
 st.title("Plan tomorrow")
+# the route goes at the top once planned (filled in below, after the Plan button has run),
+# so on a laptop screen the map is in view without scrolling past the candidates
+route_slot = st.container()
 
 with st.sidebar:
     area_id = c.area_choice("plan_area", allow_all=False)
@@ -242,8 +247,8 @@ edited = st.data_editor(
     width="stretch",
     disabled=["Priority", "Kind", "Where", "Why", "Bring"],
     column_config={
-        "Must visit": st.column_config.CheckboxColumn(width=70),
-        "Leave out": st.column_config.CheckboxColumn(width=70),
+        "Must visit": st.column_config.CheckboxColumn(width=95),
+        "Leave out": st.column_config.CheckboxColumn(width=90),
         "Priority": st.column_config.NumberColumn(width=60, format="%.1f"),
         "Kind": st.column_config.TextColumn(width=120),
         "Where": st.column_config.TextColumn(width=220),
@@ -312,54 +317,88 @@ if plan is not None and (plan.area.id != area_id or plan.request.day != day):
 if plan is not None:
     r = plan.route
     title = f"{plan.area.name}, {plan.request.day:%A %d %B %Y}"
-    st.subheader("The route")
-    left, right = st.columns([3, 2])
-    with left:
-        st_folium(
-            route_map(plan),
-            height=420,
-            use_container_width=True,
-            returned_objects=[],
-            key="plan_map",
+    with route_slot:
+        st.subheader("The route")
+        left, right = st.columns([3, 2])
+        with left:
+            st_folium(
+                route_map(plan),
+                height=400,
+                use_container_width=True,
+                returned_objects=[],
+                key="plan_map",
+            )
+            st.caption(
+                f"Distances: {c.md(r.distance_method)}. The line joins the stops in order as the "
+                "crow flies; follow the streets. The Map page shows this route too "
+                "(layer *Planned route*)."
+            )
+        with right:
+            m1, m2, m3 = st.columns(3)
+            m1.metric("Stops", len(r.stops))
+            m2.metric("Walk km", f"{r.total_walk_m / 1000:.1f}")
+            m3.metric("Back by", f"{r.finish_at:%H:%M}")
+            st.caption(
+                f"Walking {r.total_walk_minutes:.0f} min, visits {r.total_visit_minutes:.0f} min"
+                + (f", waiting {r.total_wait_minutes:.0f} min" if r.total_wait_minutes >= 1 else "")
+                + f": {r.total_minutes:.0f} of {r.minutes_available:.0f} minutes. "
+                f"Return walk {r.return_walk_m:,.0f} m. Start: {c.md(plan.start_name)}."
+            )
+            stops = pd.DataFrame(
+                {
+                    "#": [s.order for s in r.stops],
+                    "Arrive": [f"{s.arrive_at:%H:%M}" for s in r.stops],
+                    "Where": [s.label or s.id for s in r.stops],
+                    "Kind": [KINDS.get(s.kind, s.kind) for s in r.stops],
+                    "Walk m": [round(s.leg_walk_m) for s in r.stops],
+                    "Walk min": [round(s.leg_walk_minutes) for s in r.stops],
+                    "Visit min": [round(s.visit_minutes) for s in r.stops],
+                    "Pinned": [s.must_visit for s in r.stops],
+                    "Why": [s.reasons for s in r.stops],
+                }
+            )
+            st.dataframe(
+                stops,
+                hide_index=True,
+                width="stretch",
+                height=min(260, 35 * (len(stops) + 1) + 3),
+                column_config={"#": st.column_config.NumberColumn(width=30)},
+            )
+            for n in r.notes:
+                st.caption(c.md(n))
+        stem = f"route-{plan.area.id}-{plan.request.day:%Y-%m-%d}"
+        d1, d2, d3 = st.columns(3)
+        d1.download_button(
+            "Route sheet (printable A4)",
+            route_sheet_html(r, title=title, start_name=plan.start_name),
+            file_name=f"{stem}.html",
+            mime="text/html",
+            key="plan_dl_html",
+            on_click=_audit,
+            args=(Action.EXPORT, plan.area.id),
+            kwargs={"format": "html", "stops": len(r.stops)},
         )
-        st.caption(
-            f"Distances: {c.md(r.distance_method)}. The line joins the stops in order as the "
-            "crow flies; follow the streets. The Map page shows this route too "
-            "(layer *Planned route*)."
+        d2.download_button(
+            "GPX for a phone",
+            route_gpx(r, name=title),
+            file_name=f"{stem}.gpx",
+            mime="application/gpx+xml",
+            key="plan_dl_gpx",
+            on_click=_audit,
+            args=(Action.EXPORT, plan.area.id),
+            kwargs={"format": "gpx", "stops": len(r.stops)},
         )
-    with right:
-        m1, m2, m3 = st.columns(3)
-        m1.metric("Stops", len(r.stops))
-        m2.metric("Walking", f"{r.total_walk_m / 1000:.1f} km")
-        m3.metric("Back by", f"{r.finish_at:%H:%M}")
-        st.caption(
-            f"Walking {r.total_walk_minutes:.0f} min, visits {r.total_visit_minutes:.0f} min"
-            + (f", waiting {r.total_wait_minutes:.0f} min" if r.total_wait_minutes >= 1 else "")
-            + f": {r.total_minutes:.0f} of {r.minutes_available:.0f} minutes. "
-            f"Return walk {r.return_walk_m:,.0f} m. Start: {c.md(plan.start_name)}."
+        d3.download_button(
+            "CSV (spreadsheet)",
+            safe_csv_frame(route_table(r)).to_csv(index=False).encode("utf-8-sig"),
+            file_name=f"{stem}.csv",
+            mime="text/csv",
+            key="plan_dl_csv",
+            on_click=_audit,
+            args=(Action.EXPORT, plan.area.id),
+            kwargs={"format": "csv", "stops": len(r.stops)},
         )
-        stops = pd.DataFrame(
-            {
-                "#": [s.order for s in r.stops],
-                "Arrive": [f"{s.arrive_at:%H:%M}" for s in r.stops],
-                "Where": [s.label or s.id for s in r.stops],
-                "Kind": [KINDS.get(s.kind, s.kind) for s in r.stops],
-                "Walk m": [round(s.leg_walk_m) for s in r.stops],
-                "Walk min": [round(s.leg_walk_minutes) for s in r.stops],
-                "Visit min": [round(s.visit_minutes) for s in r.stops],
-                "Pinned": [s.must_visit for s in r.stops],
-                "Why": [s.reasons for s in r.stops],
-            }
-        )
-        st.dataframe(
-            stops,
-            hide_index=True,
-            width="stretch",
-            height=260,
-            column_config={"#": st.column_config.NumberColumn(width=30)},
-        )
-        for n in r.notes:
-            st.caption(c.md(n))
+
     dropped = r.dropped_frame()
     with st.expander(f"Left out ({len(dropped)}) and why"):
         if len(dropped):
@@ -378,39 +417,6 @@ if plan is not None:
             )
         else:
             st.caption("Every candidate is on the route.")
-
-    stem = f"route-{plan.area.id}-{plan.request.day:%Y-%m-%d}"
-    d1, d2, d3 = st.columns(3)
-    d1.download_button(
-        "Route sheet (printable A4)",
-        route_sheet_html(r, title=title, start_name=plan.start_name),
-        file_name=f"{stem}.html",
-        mime="text/html",
-        key="plan_dl_html",
-        on_click=_audit,
-        args=(Action.EXPORT, plan.area.id),
-        kwargs={"format": "html", "stops": len(r.stops)},
-    )
-    d2.download_button(
-        "GPX for a phone",
-        route_gpx(r, name=title),
-        file_name=f"{stem}.gpx",
-        mime="application/gpx+xml",
-        key="plan_dl_gpx",
-        on_click=_audit,
-        args=(Action.EXPORT, plan.area.id),
-        kwargs={"format": "gpx", "stops": len(r.stops)},
-    )
-    d3.download_button(
-        "CSV (spreadsheet)",
-        safe_csv_frame(route_table(r)).to_csv(index=False).encode("utf-8-sig"),
-        file_name=f"{stem}.csv",
-        mime="text/csv",
-        key="plan_dl_csv",
-        on_click=_audit,
-        args=(Action.EXPORT, plan.area.id),
-        kwargs={"format": "csv", "stops": len(r.stops)},
-    )
 
     # --- afterwards: record what happened at each stop ------------------------------
     st.subheader("Record the visits")

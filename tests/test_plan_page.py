@@ -130,7 +130,7 @@ def test_plan_a_day(app_env) -> None:
     assert list(stops["Arrive"]) == [f"{s.arrive_at:%H:%M}" for s in route.stops]
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Stops"] == str(len(route.stops))
-    assert metrics["Walking"] == f"{route.total_walk_m / 1000:.1f} km"
+    assert metrics["Walk km"] == f"{route.total_walk_m / 1000:.1f}"
     # every candidate is a stop or left out with a reason
     assert len(route.stops) + len(route.dropped) == len(at.data_editor[0].value)
     assert all(d.reason for d in route.dropped)
