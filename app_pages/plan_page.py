@@ -18,7 +18,7 @@ from streamlit_folium import st_folium
 
 from app_pages import common as c
 from clic_geo import mapping
-from clic_geo._errors import ClicGeoError
+from clic_geo._errors import ClicGeoError, ConfigError
 from clic_geo.audit import Action, record_action
 from clic_geo.auth import Role
 from clic_geo.current import current_hotspots
@@ -434,15 +434,20 @@ if plan is not None:
             key="rec_stop",
         )
         stop = by_order[order]
+        # the planned arrival, or now if that is still to come (a visit is recorded after it)
+        now = datetime.now().replace(second=0, microsecond=0)
+        default_when = min(datetime.combine(plan.request.day, stop.arrive_at.time()), now)
         with st.form("rec_form", clear_on_submit=True):
             f1, f2, f3 = st.columns(3)
             outcome = f1.selectbox(
                 "Outcome", list(OUTCOME_LABELS), format_func=OUTCOME_LABELS.get, key="rec_outcome"
             )
             when_day = f2.date_input(
-                "Date", value=plan.request.day, key="rec_date", format="DD/MM/YYYY"
+                "Date", value=default_when.date(), key=f"rec_date_{order}", format="DD/MM/YYYY"
             )
-            when_time = f3.time_input("Time", value=stop.arrive_at.time(), key="rec_time")
+            when_time = f3.time_input(
+                "Time", value=default_when.time(), key=f"rec_time_{order}", step=300
+            )
             g1, g2 = st.columns(2)
             support = g1.multiselect(
                 "Support given",
@@ -463,6 +468,11 @@ if plan is not None:
             next_day = when_day + timedelta(days=1)
             before = candidates(c.version(), plan.area.id, next_day, minutes, with_hotspots)
             try:
+                if when > datetime.now() + timedelta(minutes=5):
+                    raise ConfigError(
+                        f"the visit time {when:%d/%m/%Y %H:%M} is still to come: record a "
+                        "visit after it has happened"
+                    )
                 vid = res.store.record_visit(
                     visited_at=when,
                     outcome=outcome,
@@ -476,7 +486,8 @@ if plan is not None:
                     notes=notes,
                 )
             except ClicGeoError as exc:
-                st.error(c.md(exc))
+                msg = str(exc)
+                st.error(c.md(msg[:1].upper() + msg[1:]) + ".")
             else:
                 record_action(
                     res.store,

@@ -33,6 +33,7 @@ def test_plan_the_route_offline_and_download_gpx(tmp_path: Path) -> None:
         # the candidate list with its reasons, before any route
         page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
         assert page.locator(MAP_FRAME).count() == 0
+        page.screenshot(path=str(ARTIFACTS / "plan-candidates.png"))
         page.get_by_role("button", name="Plan the route").click()
         frame = page.frame_locator(MAP_FRAME).last
         frame.locator(".leaflet-container").first.wait_for(timeout=90_000)
@@ -66,13 +67,25 @@ def test_plan_the_route_offline_and_download_gpx(tmp_path: Path) -> None:
         assert len(root.findall("g:wpt", NS)) == n_stops
         assert len(root.findall("g:rte/g:rtept", NS)) == n_stops + 2  # start, stops, end
         wait_idle(page)
+
+        # afterwards: record the first stop's outcome with the form
+        page.get_by_role("heading", name="Record the visits").scroll_into_view_if_needed()
+        page.get_by_role("button", name="Record the visit").click()
+        page.get_by_text("Visit recorded").wait_for(timeout=60_000)
+        wait_idle(page)
+        page.get_by_text("Visit recorded").scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "plan-record.png"))
+        assert page.get_by_text("last visited 1 day ago").count() >= 1
         assert ctx.blocked == [], f"requests left the machine: {ctx.blocked[:5]}"
 
     store = Store.open(load_settings(data))
     log = read_audit(store, "cli")
+    recorded = store.visits()
     store.close()
+    assert recorded["id"].str.startswith("planner:").sum() == 1
     plans = log[log["action"] == "plan"]
     exports = log[log["action"] == "export"]
     assert len(plans) == 1 and plans.iloc[0]["actor"] == "demo-officer"
     assert plans.iloc[0]["detail"]["stops"] == n_stops
     assert [e["format"] for e in exports["detail"]] == ["gpx"]
+    assert (log["action"] == "record_visit").sum() == 1

@@ -7,7 +7,7 @@ AppTest does not render the map; ``test_browser_plan.py`` checks that it draws.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -217,6 +217,16 @@ def test_record_a_visit(app_env) -> None:
     v_before = store.data_version()
     store.close()
     at.selectbox(key="rec_stop").set_value(stop.order).run()
+    # a visit still to come is refused, with nothing written
+    at.date_input(key=f"rec_date_{stop.order}").set_value(date.today() + timedelta(days=1))
+    next(b for b in at.button if b.label == "Record the visit").click().run()
+    _ok(at)
+    assert [e.value.replace("\\", "") for e in at.error] == [  # markdown escapes off
+        f"The visit time {date.today() + timedelta(days=1):%d/%m/%Y} "
+        f"{stop.arrive_at:%H:%M} is still to come: record a visit after it has happened."
+    ]
+    assert _version() == v_before
+    at.date_input(key=f"rec_date_{stop.order}").set_value(DAY)
     at.selectbox(key="rec_outcome").set_value("engaged")
     at.multiselect(key="rec_support").set_value(["calling_card", "harm_reduction_kit"])
     at.multiselect(key="rec_refs").set_value(["food_bank"])
