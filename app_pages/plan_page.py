@@ -119,14 +119,13 @@ def _audit(action: Action, area: str, **detail) -> None:
 
 
 def _explain_infeasible(exc: InfeasiblePlanError, cands: pd.DataFrame) -> str:
+    """The router's explanation (which must-visits, by how many minutes) with the places
+    named as the sergeant knows them rather than by store id."""
     names = cands.set_index("id")["label"].to_dict()
-    which = ", ".join(str(names.get(i) or i) for i in exc.stop_ids)
-    text = f"The day cannot fit every must-visit: {exc}"
-    if which:
-        text += f" (pinned: {which})"
-    if exc.over_minutes == exc.over_minutes:  # not nan: the day is too short
-        text += f". About {exc.over_minutes:.0f} more minutes would be needed"
-    return c.md(text) + ". Unpin a stop, add hours, or start earlier."
+    text = str(exc)
+    for i in sorted(exc.stop_ids, key=len, reverse=True):
+        text = text.replace(str(i), str(names.get(i) or i))
+    return "The route could not be planned: " + c.md(text)
 
 
 # -------------------------------------------------------------------------- the page
