@@ -76,6 +76,18 @@ def test_plan_the_route_offline_and_download_gpx(tmp_path: Path) -> None:
         page.get_by_text("Visit recorded").scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACTS / "plan-record.png"))
         assert page.get_by_text("last visited 1 day ago").count() >= 1
+
+        # the Map page shows the same route as its "Planned route" layer
+        # (the Map is the default page, so its link is the app's root: click it by name)
+        page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Map").click()
+        page.get_by_role("heading", name="Map").wait_for(timeout=60_000)
+        wait_idle(page)
+        page.get_by_role("button", name="Planned route").click()
+        wait_idle(page)
+        frame = page.frame_locator(MAP_FRAME).last
+        frame.locator(".clic-stop").first.wait_for(timeout=30_000)
+        assert frame.locator(".clic-stop").count() == n_stops + 1
+        page.screenshot(path=str(ARTIFACTS / "map-planned-route.png"))
         assert ctx.blocked == [], f"requests left the machine: {ctx.blocked[:5]}"
 
     store = Store.open(load_settings(data))
