@@ -40,6 +40,7 @@ elif user.role == Role.PARTNER:
 else:
     pages = [
         _page("map_page.py", "Map", "map", "map", default=True),
+        _page("plan_page.py", "Plan tomorrow", "directions_walk", "plan"),
         _page("trends_page.py", "Trends", "trending_up", "trends"),
         _page("data_page.py", "Data", "database", "data"),
         _page("partner_page.py", "Partner view", "groups", "partnership"),

@@ -25,7 +25,7 @@ from clic_geo.priority import DEFAULT_VISIT_MINUTES, PriorityWeights, build_cand
 from clic_geo.routing import DEFAULT_WALK_SPEED_KMH, DayOptions, DroppedStop, Route, plan_route
 from clic_geo.store import Store
 
-__all__ = ["DayPlan", "DayRequest", "check_in_area", "plan_day"]
+__all__ = ["DayPlan", "DayRequest", "check_in_area", "day_candidates", "plan_day"]
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +124,35 @@ def _stops(cands: gpd.GeoDataFrame, request: DayRequest) -> pd.DataFrame:
     return stops
 
 
+def day_candidates(
+    store: Store,
+    area: Area,
+    request: DayRequest,
+    *,
+    hotspots: gpd.GeoDataFrame | None = None,
+    weights: PriorityWeights | None = None,
+) -> gpd.GeoDataFrame:
+    """The day's candidates with their priorities, exactly as :func:`plan_day` sees them.
+
+    For showing the list (to pin and exclude) before routing. Reads the area's
+    addresses as of the day, visits and incidents before it.
+    """
+    day = request.day
+    before = day - timedelta(days=1)
+    return build_candidates(
+        store.addresses(area=area.id, as_of=day),
+        store.visits(area=area.id, end=before),
+        store.incidents(
+            area=area.id, start=day - timedelta(days=INCIDENT_LOOKBACK_DAYS), end=before
+        ),
+        day=day,
+        hotspots=hotspots,
+        area=area.id,
+        weights=weights,
+        visit_minutes=request.visit_minutes,
+    )
+
+
 def plan_day(
     store: Store,
     areas: AreaSet,
@@ -168,19 +197,7 @@ def plan_day(
     check_in_area(area, *start, what="start point")
     check_in_area(area, *end, what="end point")
     day = request.day
-    before = day - timedelta(days=1)
-    cands = build_candidates(
-        store.addresses(area=area.id, as_of=day),
-        store.visits(area=area.id, end=before),
-        store.incidents(
-            area=area.id, start=day - timedelta(days=INCIDENT_LOOKBACK_DAYS), end=before
-        ),
-        day=day,
-        hotspots=hotspots,
-        area=area.id,
-        weights=weights,
-        visit_minutes=request.visit_minutes,
-    )
+    cands = day_candidates(store, area, request, hotspots=hotspots, weights=weights)
     unknown = sorted((set(request.must_visit) | set(request.windows)) - set(cands["id"]))
     if unknown:
         raise ConfigError(f"not among the day's candidates: {', '.join(unknown)}")

@@ -1015,6 +1015,8 @@ class Store:
                             updated_at=datetime.now().replace(microsecond=0),
                         )
                     )
+                # cached loaders (and tomorrow's priorities) must see the new visit
+                self.bump_data_version(conn)
         except sa.exc.SQLAlchemyError as exc:
             raise StoreError(f"the visit was not recorded: {exc.__class__.__name__}") from exc
         log.info("visit %s recorded (outcome %s)", visit_id, code)

@@ -12,7 +12,7 @@ import pytest
 from clic_geo._errors import ConfigError
 from clic_geo.areas import load_areas
 from clic_geo.cli import main
-from clic_geo.planner import DayRequest, plan_day
+from clic_geo.planner import DayRequest, day_candidates, plan_day
 from clic_geo.route_sheet import GPX_NS, route_gpx, route_sheet_html, write_route_csv
 from clic_geo.routing import DayOptions, plan_route
 from clic_geo.seeding import seed_demo
@@ -73,10 +73,12 @@ def test_recorded_visit_feeds_the_next_days_priorities(demo):
     _, store, areas = demo
     before = plan_day(store, areas, DayRequest("barrow", DAY)).candidates.set_index("id")
     aid = before[(before["kind"] == "address") & (before["part_plan_due"] > 0)].index[0]
+    version = store.data_version()
     vid = store.record_visit(
         visited_at=datetime(2026, 11, 22, 11, 0), outcome="Engaged", address_id=aid,
         support=["calling card", "HR kit"], referrals=["foodbank", "housing"],
     )  # fmt: skip
+    assert store.data_version() == version + 1  # cached loaders refresh
     v = store.visits(start=date(2026, 11, 22)).set_index("id").loc[vid]
     assert v["outcome"] == "engaged"
     assert v["address_id"] == aid
@@ -86,6 +88,15 @@ def test_recorded_visit_feeds_the_next_days_priorities(demo):
     assert after.loc[aid, "part_plan_due"] == 0
     assert "last visited 1 day ago" in after.loc[aid, "reasons"]
     assert after.loc[aid, "priority"] < before.loc[aid, "priority"]
+
+
+def test_day_candidates_are_what_plan_day_routes(demo):
+    _, store, areas = demo
+    req = DayRequest("kendal", DAY, visit_minutes={"address": 25, "incident": 5, "hotspot": 15})
+    cands = day_candidates(store, areas.get("kendal"), req)
+    plan = plan_day(store, areas, req)
+    pd.testing.assert_frame_equal(cands, plan.candidates)
+    assert set(cands.loc[cands["kind"] == "address", "visit_minutes"]) == {25}
 
 
 def test_record_visit_rejects_unknown_values_and_writes_nothing(demo):
