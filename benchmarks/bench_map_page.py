@@ -8,7 +8,8 @@ officer in headless chromium with every request off 127.0.0.1 blocked, and times
 what a person does on the map page:
 
 - the first map after signing in (all Cumbria, last 3 months), then the period
-  changed to 12 months, the area changed to Barrow-in-Furness, a layer toggled, the
+  changed to 12 months, the area changed to Barrow-in-Furness, its trust verdict
+  asked for (a button: that backtest runs on demand), a layer toggled, the
   map page opened again from another page (the headline: one area, 12 months), the
   area changed back to all Cumbria, and that page opened again;
 - the naive reference (``benchmarks/naive_map_app.py``: one folium marker per
@@ -178,6 +179,13 @@ def leave_field(page) -> None:
     page.locator("h1").first.click()
 
 
+def ask_trust(page) -> None:
+    """Click "Test it on this data's past months" and wait for the verdict to replace it."""
+    button = page.get_by_role("button", name="Test it on this data's past months")
+    button.click()
+    button.wait_for(state="detached", timeout=120_000)
+
+
 def choose_area(page, name: str) -> None:
     page.locator('[data-testid="stSelectbox"]').filter(has_text="Area").click()
     page.get_by_role("option", name=name).click()
@@ -254,6 +262,8 @@ def one_run(results, data_dir: Path, logs: Path, start12: date, end: date, run: 
         step(results, s, page, wire, log, lambda: leave_field(page))
         s = "area change: Barrow, 12 months (cold)"
         step(results, s, page, wire, log, lambda: choose_area(page, "Barrow-in-Furness"))
+        s = "trust verdict asked for: Barrow (cold)"
+        step(results, s, page, wire, log, lambda: ask_trust(page))
         s = "layer toggle: heat surface on, Barrow"
         step(results, s, page, wire, log,
              lambda: page.get_by_role("button", name="Heat surface").click())  # fmt: skip
@@ -289,7 +299,11 @@ FIGURES = {
     "ws_bytes": ("MB", "{:.3f}", 1e6),
     "clustering_runs": ("runs", "{:.0f}", 1),
 }
-PAIRS = {"open map page: Barrow, 12 months (warm)": "naive: open map page: Barrow, 12 months"}
+NAIVE = "naive: open map page: Barrow, 12 months"
+PAIRS = {
+    "open map page: Barrow, 12 months (warm)": NAIVE,
+    "area change: Barrow, 12 months (cold)": NAIVE,
+}
 
 
 def report(results, runs: int) -> list[str]:
