@@ -8,6 +8,8 @@ navigation). Each page checks the role again before it reads anything.
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 
 import streamlit as st
@@ -16,6 +18,12 @@ from app_pages import common as c
 from clic_geo.auth import Role, logout
 
 HERE = Path(__file__).parent
+if os.environ.get("CLIC_LOG") and not logging.getLogger("clic_geo").handlers:
+    # CLIC_LOG=debug|info: the library's log on the server's stderr (no personal data)
+    _handler = logging.StreamHandler()
+    _handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logging.getLogger("clic_geo").addHandler(_handler)
+    logging.getLogger("clic_geo").setLevel(os.environ["CLIC_LOG"].upper())
 st.set_page_config(
     page_title="clic-geo · 1-CLIC", page_icon=str(HERE / "app_pages" / "favicon.png"), layout="wide"
 )

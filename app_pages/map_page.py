@@ -188,6 +188,31 @@ def build_map(
     return m
 
 
+@st.cache_resource(show_spinner=False)
+def tested() -> set[tuple]:
+    """The (version, area, categories, month) whose trust backtest this server has run:
+    shown at once from then on (process-wide, like the cache it mirrors; not per user)."""
+    return set()
+
+
+@st.fragment
+def trust_panel(v: int, area: str, cats: tuple[str, ...], before_month: str) -> None:
+    """How much to trust the map: the backtest (twelve clusterings, seconds on a first
+    view) runs when asked, so a new area or category set draws without waiting for it."""
+    st.markdown("**How much to trust this map**")
+    k = (v, area, cats, before_month)
+    slot = st.empty()  # the button, replaced by the verdict in the same run
+    if k in tested() or slot.button(
+        "Test it on this data's past months",
+        key="map_trust_go",
+        help="Builds the map from past months and scores it on the month after (a few seconds).",
+    ):
+        slot.caption(c.md(c.trust(v, area, cats, before_month).verdict))
+        tested().add(k)
+    else:
+        st.caption("Not tested yet for this area and these categories.")
+
+
 user = c.guard(Role.OFFICER, Role.ADMIN)
 st.title("Map")
 with st.sidebar:
@@ -256,10 +281,7 @@ if period is not None:
         cols = st.columns(2)
         cols[0].metric("Incidents", f"{n:,}")
         cols[1].metric("Hotspots", len(hs))
-        this_month = date.today().strftime("%Y-%m")
-        t = c.trust(v, area, key, this_month)
-        st.markdown("**How much to trust this map**")
-        st.caption(c.md(t.verdict))
+        trust_panel(v, area, key, date.today().strftime("%Y-%m"))
         if len(hs):
             table = hs[["rank_label", "place", "trend_label", "n_incidents"]].rename(
                 columns={

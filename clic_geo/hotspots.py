@@ -227,6 +227,9 @@ class HotspotFinder(BaseEstimator):
         have ``weight``, ``category``, ``month``/``occurred_at`` and ``area_id``.
         """
         self._validate()
+        # one line per clustering run: the app's cache is judged by counting these
+        # (CLIC_LOG=debug; benchmarks/bench_map_page.py, tests/test_map_cache.py)
+        log.debug("hotspot clustering run: %d points", len(X))
         e, n = points_bng(X)
         ok = np.isfinite(e) & np.isfinite(n)
         df = pd.DataFrame(
