@@ -234,12 +234,13 @@ with st.sidebar:
         )
     else:
         cats = list(PRESETS[preset])
-    options = list(LAYERS) if st.session_state.get("clic_plan") else list(LAYERS)[:-1]
+    planned = st.session_state.get("clic_plan") is not None
+    options = list(LAYERS) if planned else list(LAYERS)[:-1]
     layers = st.pills(
         "Layers",
         options,
         selection_mode="multi",
-        default=DEFAULT_LAYERS,
+        default=[*DEFAULT_LAYERS, "route"] if planned else DEFAULT_LAYERS,
         format_func=LAYERS.get,
         key="map_layers",
     )

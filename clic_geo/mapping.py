@@ -511,6 +511,7 @@ def add_route(
                 html=html, icon_size=(24, 24), icon_anchor=(12, 12), class_name="clic-stop"
             ),
             tooltip=escape(s.get("label", "")),
+            z_index_offset=1000,  # the stop numbers stay above hotspot labels and addresses
         ).add_to(fg)
     fg.add_to(m)
     return fg
