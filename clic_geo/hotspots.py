@@ -28,6 +28,7 @@ The output is in WGS84 with the columns of :class:`~clic_geo.schema.Col`
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -142,6 +143,10 @@ class HotspotFinder(BaseEstimator):
         ``hotspot_id`` of every input point (None when in none).
     params_ : dict
         :class:`AreaParams` per area, as used.
+    timings_ : dict
+        Seconds spent per stage of the last ``fit``: ``prepare``, ``cluster`` (radius
+        choice and clustering), ``polygons``, ``significance`` (Monte Carlo) and
+        ``statistics`` (counts, trends, ranking, back to WGS84).
     """
 
     def __init__(
@@ -227,6 +232,10 @@ class HotspotFinder(BaseEstimator):
         have ``weight``, ``category``, ``month``/``occurred_at`` and ``area_id``.
         """
         self._validate()
+        self.timings_: dict[str, float] = dict.fromkeys(
+            ("prepare", "cluster", "polygons", "significance", "statistics"), 0.0
+        )
+        t0 = time.perf_counter()
         e, n = points_bng(X)
         ok = np.isfinite(e) & np.isfinite(n)
         df = pd.DataFrame(
@@ -257,20 +266,25 @@ class HotspotFinder(BaseEstimator):
         rng = np.random.default_rng(self.random_state)
         frames, labels = [], np.full(len(df), None, dtype=object)
         self.params_: dict[str, AreaParams] = {}
+        self._tick("prepare", t0)
         for area_id, idx in df.groupby("area", sort=True).indices.items():
+            t0 = time.perf_counter()
             sub = df.iloc[idx]
             xy = sub[["e", "n"]].to_numpy()
             p = self._resolve(str(area_id), xy, sub["w"].to_numpy())
             self.params_[str(area_id)] = p
+            self._tick("cluster", t0)
             hs, lab = self._fit_area(sub, p, months, rng)
             frames.append(hs)
             labels[idx] = lab
+        t0 = time.perf_counter()
         cols = [*HOTSPOT_COLUMNS, "geometry"]
         found = [f for f in frames if len(f)]
         hs = pd.concat(found, ignore_index=True) if found else None
         if hs is None or hs.empty:
             self.hotspots_ = gpd.GeoDataFrame(columns=cols, geometry="geometry", crs=WGS84)
             self.labels_ = np.full(len(X), None, dtype=object)
+            self._tick("statistics", t0)
             return self
         hs = self._rank(hs)
         old_ids = hs.pop("_tmp_id").to_numpy()
@@ -290,7 +304,14 @@ class HotspotFinder(BaseEstimator):
         self.hotspots_ = gpd.GeoDataFrame(
             hs[[c for c in HOTSPOT_COLUMNS if c in hs] + cats], geometry=g.to_numpy(), crs=WGS84
         )
+        self._tick("statistics", t0)
         return self
+
+    def _tick(self, stage: str, since: float) -> float:
+        """Add the time since ``since`` to ``stage``; return now."""
+        now = time.perf_counter()
+        self.timings_[stage] += now - since
+        return now
 
     def _is_st(self) -> bool:
         return self.method.lower().replace("_", "-") == "st-dbscan"
@@ -308,6 +329,7 @@ class HotspotFinder(BaseEstimator):
     def _fit_area(
         self, sub: pd.DataFrame, p: AreaParams, months: list[str], rng: np.random.Generator
     ) -> tuple[pd.DataFrame, np.ndarray]:
+        t0 = time.perf_counter()
         xy = sub[["e", "n"]].to_numpy()
         w = sub["w"].to_numpy()
         est = self._clusterer(p)
@@ -329,12 +351,15 @@ class HotspotFinder(BaseEstimator):
         if self.include_isolated:
             cl_max = int(np.asarray(est.labels_).max(initial=-1))
             kind[cl_max + 1 :] = "isolated"
+        t0 = self._tick("cluster", t0)
+        pvals = self._p_values(xy, w, days, p, lab, n_clusters, rng)
+        t0 = self._tick("significance", t0)
         area_geom_km2 = _extent_km2(xy, p.eps_m)
         month_counts = sub.groupby("month").size().reindex(months, fill_value=0).to_numpy()
-        pvals = self._p_values(xy, w, days, p, lab, n_clusters, rng)
         labels_out = np.array([f"{p.area_id}#{k}" if k >= 0 else None for k in lab], dtype=object)
         inc = lab >= 0
         if not inc.any():
+            self._tick("statistics", t0)
             return pd.DataFrame(), labels_out
         s = sub[inc].assign(k=lab[inc])
         g = s.groupby("k")
@@ -345,6 +370,7 @@ class HotspotFinder(BaseEstimator):
             first_seen=("month", "min"),
             last_seen=("month", "max"),
         )
+        t0 = self._tick("statistics", t0)
         # polygons, all at once: the distinct points of each cluster as a multipoint
         pts = s.drop_duplicates(["k", "e", "n"]).sort_values("k")
         ks, n_loc = np.unique(pts["k"].to_numpy(), return_counts=True)
@@ -356,6 +382,7 @@ class HotspotFinder(BaseEstimator):
             shapely.convex_hull(mps),
         )
         geoms = shapely.buffer(hulls, p.buffer_m, quad_segs=4)
+        t0 = self._tick("polygons", t0)
         out = out.loc[ks]
         out["n_locations"] = n_loc
         out["area_km2"] = shapely.area(geoms) / 1e6
@@ -378,6 +405,7 @@ class HotspotFinder(BaseEstimator):
         out["kind"] = kind[ks]
         out["p_value"] = pvals[ks]
         out["geometry"] = geoms
+        self._tick("statistics", t0)
         return out.reset_index(drop=True), labels_out
 
     def _p_values(
