@@ -44,7 +44,7 @@ from clic_geo.cluster import DBSCAN, k_distance_knee, make_clusterer
 from clic_geo.geo import WGS84, to_wgs84
 from clic_geo.layers import points_bng
 from clic_geo.schema import Col
-from clic_geo.trends import classify_trend, month_range
+from clic_geo.trends import classify_trends, month_range
 
 __all__ = [
     "HOTSPOT_COLUMNS",
@@ -392,10 +392,9 @@ class HotspotFinder(BaseEstimator):
             / np.maximum(area_geom_km2, out["area_km2"].to_numpy())[:, np.newaxis]
         )
         h = hist.to_numpy()
-        out[Col.TREND] = [
-            str(classify_trend(h[r], bg[r], alpha=self.alpha)) if len(months) else ""
-            for r in range(len(ks))
-        ]
+        out[Col.TREND] = (
+            [str(t) for t in classify_trends(h, bg, alpha=self.alpha)] if len(months) else ""
+        )
         out["history"] = [",".join(map(str, row)) for row in h.tolist()]
         cats = pd.crosstab(s["k"], s["cat"]).reindex(index=ks, fill_value=0)
         for c in cats.columns:
