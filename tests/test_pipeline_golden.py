@@ -236,3 +236,30 @@ EXPECTED: dict[bool, dict[str, object]] = {
 def test_pipeline_output_unchanged(tmp_path: Path, quoted: bool) -> None:
     got = _run(_write(tmp_path / "incidents.csv", quoted))
     assert got == EXPECTED[quoted]
+
+
+def test_problems_keep_every_message_in_order_and_build_per_row_texts_lazily() -> None:
+    from clic_geo.validate import _Problems
+
+    p = _Problems(4)
+    p.add(np.array([True, False, True, False]), "first")
+    asked = []
+    p.add(
+        pd.Series([False, False, True, True]),
+        lambda i: asked.append(i.tolist()) or [f"row {k}" for k in i],
+    )
+    p.add(np.zeros(4, dtype=bool), lambda i: pytest.fail("not called for no rows"))
+    p.add(np.array([False, True, False, False]), pd.Series(["a", "b", "c", "d"]))
+    assert asked == [[2, 3]]
+    assert p.bad.tolist() == [True, True, True, True]
+    assert p.reasons().tolist() == ["first", "b", "first; row 2", "row 3"]
+
+
+def test_factorize_rows_numbers_combinations_in_order_of_appearance() -> None:
+    from clic_geo.validate import _factorize_rows
+
+    a = pd.Series(["x", "y", "x", None, "x", None])
+    b = np.array([1.0, 1.0, 1.0, np.nan, 2.0, np.nan])
+    codes, first = _factorize_rows([a, b])
+    assert codes.tolist() == [0, 1, 0, 2, 3, 2]
+    assert first.tolist() == [0, 1, 3, 4]
