@@ -322,6 +322,21 @@ _TRUE = {"y", "yes", "true", "t", "1", "x", "✓", "✔", "on", "active", "in pl
 _FALSE = {"n", "no", "false", "f", "0", "", "off", "none", "-", "not applied", "removed"}
 
 
+def strftime_distinct(when: pd.Series, fmt: str) -> pd.Series:
+    """``when.dt.strftime(fmt)``, formatting each distinct time once (files repeat them).
+
+    >>> strftime_distinct(pd.Series(pd.to_datetime(["2024-01-05", None, "2024-01-05"])), "%Y-%m")
+    ... # doctest: +NORMALIZE_WHITESPACE
+    0    2024-01
+    1        NaN
+    2    2024-01
+    dtype: str
+    """
+    codes, uniq = pd.factorize(when, use_na_sentinel=False)
+    text = pd.Series(uniq).dt.strftime(fmt)
+    return pd.Series(text.array.take(codes), index=when.index, name=when.name)
+
+
 def parse_bool(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse yes/no flags. Returns ``(value, ok)``; blank is ``False``."""
     norm = values.astype(str).str.strip().str.lower()

@@ -40,6 +40,7 @@ import shapely
 from sklearn.base import BaseEstimator
 
 from clic_geo._errors import ConfigError
+from clic_geo._parse import strftime_distinct
 from clic_geo.cluster import DBSCAN, k_distance_knee, make_clusterer
 from clic_geo.geo import WGS84, to_wgs84
 from clic_geo.layers import points_bng
@@ -255,7 +256,7 @@ class HotspotFinder(BaseEstimator):
         elif Col.MONTH in X:
             when = pd.to_datetime(X[Col.MONTH].astype(str) + "-01").to_numpy()[ok]
         df["when"] = when if when is not None else pd.Timestamp("2000-01-01")
-        df["month"] = pd.to_datetime(df["when"]).dt.strftime("%Y-%m")
+        df["month"] = strftime_distinct(pd.to_datetime(df["when"]), "%Y-%m")
         df["mi"] = _month_index(df["month"].to_numpy())
         newest = int(df["mi"].max()) if len(df) else 0
         if self.half_life_months:
@@ -290,7 +291,8 @@ class HotspotFinder(BaseEstimator):
         old_ids = hs.pop("_tmp_id").to_numpy()
         rename = dict(zip(old_ids, hs[Col.HOTSPOT_ID], strict=True))
         full = np.full(len(X), None, dtype=object)
-        full[np.flatnonzero(ok)] = [rename.get(v) if v is not None else None for v in labels]
+        codes, uniq = pd.factorize(labels)  # None -> -1 -> the None appended below
+        full[np.flatnonzero(ok)] = np.array([*(rename.get(u) for u in uniq), None], object)[codes]
         self.labels_ = full
         # back to WGS84 with the same transformation the points came in by (clic_geo.geo)
         g = gpd.GeoSeries(
@@ -356,7 +358,8 @@ class HotspotFinder(BaseEstimator):
         t0 = self._tick("significance", t0)
         area_geom_km2 = _extent_km2(xy, p.eps_m)
         month_counts = sub.groupby("month").size().reindex(months, fill_value=0).to_numpy()
-        labels_out = np.array([f"{p.area_id}#{k}" if k >= 0 else None for k in lab], dtype=object)
+        names = np.array([*(f"{p.area_id}#{k}" for k in range(n_clusters)), None], dtype=object)
+        labels_out = names[np.where(lab >= 0, lab, n_clusters)]
         inc = lab >= 0
         if not inc.any():
             self._tick("statistics", t0)
@@ -367,9 +370,14 @@ class HotspotFinder(BaseEstimator):
             n_incidents=("w", "size"),
             weight=("w", "sum"),
             score=("decayed", "sum"),
-            first_seen=("month", "min"),
-            last_seen=("month", "max"),
+            first_mi=("mi", "min"),
+            last_mi=("mi", "max"),
         )
+        # months as text: "YYYY-MM" sorts as the month index does
+        mi_u, first_row = np.unique(s["mi"].to_numpy(), return_index=True)
+        text_u = s["month"].to_numpy(dtype=object)[first_row]
+        out.insert(3, "first_seen", text_u[np.searchsorted(mi_u, out.pop("first_mi"))])
+        out.insert(4, "last_seen", text_u[np.searchsorted(mi_u, out.pop("last_mi"))])
         t0 = self._tick("statistics", t0)
         # polygons, all at once: the distinct points of each cluster as a multipoint
         pts = s.drop_duplicates(["k", "e", "n"]).sort_values("k")

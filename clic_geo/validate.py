@@ -26,6 +26,7 @@ from clic_geo._parse import (
     parse_dates,
     parse_list,
     parse_number,
+    strftime_distinct,
 )
 from clic_geo.areas import AreaSet, ServiceArea
 from clic_geo.readers import REASON_COL, ROW_COL, RawTable
@@ -592,7 +593,7 @@ def _incidents(raw: RawTable, ctx: ValidationContext, *, source: str, police_uk:
             for vals in uniq
         ]
         attrs = np.asarray(texts, dtype=object)[codes].tolist()
-    month = when.dt.strftime("%Y-%m")
+    month = strftime_distinct(when, "%Y-%m")
     acc = pd.DataFrame(
         {
             Col.SOURCE: source_col,
