@@ -14,8 +14,9 @@ resident memory, ``ru_maxrss``, is its own and nothing else's):
   collapsed, no weights): the "bare DBSCAN" of the goal. Reading the two columns and
   projecting them is timed separately and not counted in the reference.
 
-and prints min/median/max wall time over the repeats, peak RSS, the ratio of the
-medians and the scaling exponent from the smallest to the largest N.
+and prints min/median/max wall time over the repeats, the median CPU time (user +
+system, all threads: steadier than wall time on a shared machine), peak RSS, the
+ratios of the medians and the scaling exponent from the smallest to the largest N.
 
     .venv/bin/python benchmarks/bench_pipeline.py 10000 100000 1000000
 
@@ -128,6 +129,7 @@ def run_pipeline(path: Path, n_simulations: int) -> dict:
 
     ctx = context()
     t = {}
+    c0 = time.process_time()
     t0 = time.perf_counter()
     raw = read_table(path)
     t["read"] = time.perf_counter() - t0
@@ -145,13 +147,14 @@ def run_pipeline(path: Path, n_simulations: int) -> dict:
     hs = est.fit(layer).hotspots_
     fit = time.perf_counter() - t1
     total = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     st = est.timings_
     t["project"] += st["prepare"]
     t["cluster"] = st["cluster"] + st["significance"]
     t["polygons"] = st["polygons"]
     t["statistics"] = st["statistics"]
     t["other"] = fit - sum(st.values())
-    return {"seconds": total, "stages": t, "rows": rows, "hotspots": len(hs)}
+    return {"seconds": total, "cpu": cpu, "stages": t, "rows": rows, "hotspots": len(hs)}
 
 
 def run_reference(path: Path) -> dict:
@@ -166,11 +169,13 @@ def run_reference(path: Path) -> dict:
     # the pipeline keeps eastings/northings to 0.1 m (validate.py): the same points
     xy = np.column_stack([np.round(e, 1), np.round(n, 1)])
     prep = time.perf_counter() - t0
+    c1 = time.process_time()
     t1 = time.perf_counter()
     lab = DBSCAN(eps=EPS_M, min_samples=MIN_SAMPLES).fit(xy).labels_
     secs = time.perf_counter() - t1
     return {
         "seconds": secs,
+        "cpu": time.process_time() - c1,
         "prepare": prep,
         "rows": len(xy),
         "distinct": len(np.unique(xy, axis=0)),
@@ -239,8 +244,10 @@ def main(argv: list[str] | None = None) -> int:
         if pipe:
             secs = [r["seconds"] for r in pipe]
             row["pipeline"] = statistics.median(secs)
+            row["pipeline_cpu"] = statistics.median(r["cpu"] for r in pipe)
             print(
-                f"  pipeline   {_spread(secs)} s, peak {max(r['peak_mb'] for r in pipe):,.0f} MB"
+                f"  pipeline   {_spread(secs)} s (CPU {row['pipeline_cpu']:.2f} s), "
+                f"peak {max(r['peak_mb'] for r in pipe):,.0f} MB"
                 f" ({pipe[0]['rows']:,} rows accepted, {pipe[0]['hotspots']:,} hotspots)"
             )
             stages = "  ".join(
@@ -251,25 +258,29 @@ def main(argv: list[str] | None = None) -> int:
         if ref:
             secs = [r["seconds"] for r in ref]
             row["reference"] = statistics.median(secs)
+            row["reference_cpu"] = statistics.median(r["cpu"] for r in ref)
             print(
-                f"  reference  {_spread(secs)} s, peak {max(r['peak_mb'] for r in ref):,.0f} MB"
+                f"  reference  {_spread(secs)} s (CPU {row['reference_cpu']:.2f} s), "
+                f"peak {max(r['peak_mb'] for r in ref):,.0f} MB"
                 f" ({ref[0]['rows']:,} points, {ref[0]['distinct']:,} distinct, "
                 f"{ref[0]['clusters']:,} clusters; reading + projecting "
                 f"{statistics.median(r['prepare'] for r in ref):.2f} s, not counted)"
             )
         if pipe and ref:
-            print(
-                f"  ratio pipeline / reference (medians): {row['pipeline'] / row['reference']:.2f}"
-            )
+            wall = row["pipeline"] / row["reference"]
+            cpu = row["pipeline_cpu"] / row["reference_cpu"]
+            print(f"  ratio pipeline / reference (medians): wall {wall:.2f}, CPU {cpu:.2f}")
         summary[n] = row
         sys.stdout.flush()
     if len(summary) > 1:
         lo, hi = min(summary), max(summary)
-        for k in ("pipeline", "reference"):
+        for k in ("pipeline", "reference", "pipeline_cpu", "reference_cpu"):
             if k in summary[lo] and k in summary[hi]:
-                b = math.log(summary[hi][k] / summary[lo][k]) / math.log(hi / lo)
+                grow = summary[hi][k] / summary[lo][k]
+                b = math.log(grow) / math.log(hi / lo)
+                name = k.replace("_cpu", " CPU")
                 print(
-                    f"scaling {lo:,} -> {hi:,}: {k} time x{summary[hi][k] / summary[lo][k]:.1f} "
+                    f"scaling {lo:,} -> {hi:,}: {name} time x{grow:.1f} "
                     f"for x{hi / lo:g} rows (time ~ n^{b:.2f})"
                 )
     return 0
