@@ -394,19 +394,21 @@ class HotspotFinder(BaseEstimator):
         out = out.loc[ks]
         out["n_locations"] = n_loc
         out["area_km2"] = shapely.area(geoms) / 1e6
-        hist = pd.crosstab(s["k"], s["month"]).reindex(index=ks, columns=months, fill_value=0)
+        kpos = np.searchsorted(ks, s["k"].to_numpy())
+        hist = _count_table(kpos, len(ks), s["month"], months)
         bg = month_counts[np.newaxis, :] * (
             out["area_km2"].to_numpy()[:, np.newaxis]
             / np.maximum(area_geom_km2, out["area_km2"].to_numpy())[:, np.newaxis]
         )
-        h = hist.to_numpy()
+
         out[Col.TREND] = (
-            [str(t) for t in classify_trends(h, bg, alpha=self.alpha)] if len(months) else ""
+            [str(t) for t in classify_trends(hist, bg, alpha=self.alpha)] if len(months) else ""
         )
-        out["history"] = [",".join(map(str, row)) for row in h.tolist()]
-        cats = pd.crosstab(s["k"], s["cat"]).reindex(index=ks, fill_value=0)
-        for c in cats.columns:
-            out[f"n_{c}"] = cats[c].to_numpy()
+        out["history"] = [",".join(map(str, row)) for row in hist.tolist()]
+        cat_names = sorted(pd.unique(s["cat"].dropna()))
+        cats = _count_table(kpos, len(ks), s["cat"], cat_names)
+        for j, c in enumerate(cat_names):
+            out[f"n_{c}"] = cats[:, j]
         out["_tmp_id"] = [f"{p.area_id}#{k}" for k in ks]
         out[Col.AREA] = None if p.area_id == _OTHER else p.area_id
         out["kind"] = kind[ks]
@@ -472,6 +474,17 @@ class HotspotFinder(BaseEstimator):
         for c in [c for c in hs.columns if c.startswith("n_") and c not in HOTSPOT_COLUMNS]:
             hs[c] = hs[c].fillna(0).astype(np.int64)
         return hs
+
+
+def _count_table(row: np.ndarray, n_rows: int, value: pd.Series, columns: list) -> np.ndarray:
+    """Rows of each ``row`` number having each value in ``columns`` (a cross-table).
+
+    ``value`` entries not among ``columns`` (and missing ones) are not counted.
+    """
+    col = pd.Index(columns).get_indexer(value)
+    ok = col >= 0
+    flat = np.bincount(row[ok] * len(columns) + col[ok], minlength=n_rows * len(columns))
+    return flat.reshape(n_rows, len(columns)).astype(np.int64)
 
 
 def _days(when: pd.Series) -> np.ndarray:
