@@ -219,7 +219,13 @@ def main(argv: list[str] | None = None) -> int:
         res["peak_mb"] = peak_mb()
         print(json.dumps(res))
         return 0
-    tmp = Path(tempfile.mkdtemp(prefix="clic-bench-"))
+    with tempfile.TemporaryDirectory(prefix="clic-bench-") as tmp:
+        _measure(args, Path(tmp))
+    return 0
+
+
+def _measure(args: argparse.Namespace, tmp: Path) -> None:
+    """Generate the files (in ``tmp``), run every measurement and print the results."""
     print(
         f"eps {EPS_M:g} m, min_samples {MIN_SAMPLES}, Monte Carlo runs {args.simulations}; "
         "each run in its own process; times min / median / max (s); peak = the run's own "
@@ -283,7 +289,6 @@ def main(argv: list[str] | None = None) -> int:
                     f"scaling {lo:,} -> {hi:,}: {name} time x{grow:.1f} "
                     f"for x{hi / lo:g} rows (time ~ n^{b:.2f})"
                 )
-    return 0
 
 
 if __name__ == "__main__":
