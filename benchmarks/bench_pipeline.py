@@ -3,13 +3,20 @@
 Synthetic data.police.uk-style CSV files with N incidents spread like national data:
 towns of very different sizes (a few cities, many small towns) over an England-sized
 area, every incident snapped onto a fixed set of street points (so many rows share
-exact coordinates). For each N the script times, in one process:
+exact coordinates). For each N, each run in a child process of its own (so its peak
+resident memory, ``ru_maxrss``, is its own and nothing else's):
 
-- the pipeline: read CSV -> validate -> project (BNG) -> cluster (weighted DBSCAN on
-  distinct points) -> polygons -> per-hotspot statistics and trends;
-- scikit-learn's ``DBSCAN`` alone on the same coordinates (the same eps/min_samples),
+- ``pipeline``: read CSV -> validate -> project (the point layer) -> cluster
+  (weighted DBSCAN on distinct points) -> polygons -> per-hotspot statistics and
+  trends, timed per stage;
+- ``reference``: scikit-learn's ``DBSCAN`` alone (same eps/min_samples) on the same
+  projected coordinates, every row as its own point (raw points, no duplicates
+  collapsed, no weights): the "bare DBSCAN" of the goal. Reading the two columns and
+  projecting them is timed separately and not counted in the reference.
 
-and prints wall time, peak memory (resident set, whole process) and their ratio.
+and prints min/median/max wall time over the repeats, the median CPU time (user +
+system, all threads: steadier than wall time on a shared machine), peak RSS, the
+ratios of the medians and the scaling exponent from the smallest to the largest N.
 
     .venv/bin/python benchmarks/bench_pipeline.py 10000 100000 1000000
 
@@ -21,8 +28,11 @@ times the number of runs.
 from __future__ import annotations
 
 import argparse
-import gc
+import json
+import math
 import resource
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -90,6 +100,7 @@ def make_csv(n: int, path: Path, seed: int = 0) -> None:
 
 
 def peak_mb() -> float:
+    """This process's peak resident set (MB): run in a child, it is the child's own."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -106,60 +117,178 @@ def context():
     )
 
 
-def pipeline(path: Path, n_simulations: int) -> tuple[int, int]:
+STAGES = ("read", "validate", "project", "cluster", "polygons", "statistics")
+
+
+def run_pipeline(path: Path, n_simulations: int) -> dict:
+    """One pipeline run, timed per stage (in this process)."""
     from clic_geo.hotspots import HotspotFinder
     from clic_geo.layers import build_layer
     from clic_geo.readers import read_table
     from clic_geo.validate import validate
 
+    ctx = context()
+    t = {}
+    c0 = time.process_time()
+    t0 = time.perf_counter()
     raw = read_table(path)
-    v = validate(raw, "incidents", context(), source="police-uk", police_uk=True)
+    t["read"] = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    v = validate(raw, "incidents", ctx, source="police-uk", police_uk=True)
+    t["validate"] = time.perf_counter() - t1
+    del raw
+    t1 = time.perf_counter()
     layer = build_layer("incidents", incidents=v.accepted)
+    t["project"] = time.perf_counter() - t1
+    rows = len(v.accepted)
+    del v
     est = HotspotFinder(eps_m=EPS_M, min_samples=MIN_SAMPLES, n_simulations=n_simulations)
+    t1 = time.perf_counter()
     hs = est.fit(layer).hotspots_
-    return len(v.accepted), len(hs)
+    fit = time.perf_counter() - t1
+    total = time.perf_counter() - t0
+    cpu = time.process_time() - c0
+    st = est.timings_
+    t["project"] += st["prepare"]
+    t["cluster"] = st["cluster"] + st["significance"]
+    t["polygons"] = st["polygons"]
+    t["statistics"] = st["statistics"]
+    t["other"] = fit - sum(st.values())
+    return {"seconds": total, "cpu": cpu, "stages": t, "rows": rows, "hotspots": len(hs)}
 
 
-def sklearn_only(path: Path) -> int:
+def run_reference(path: Path) -> dict:
+    """scikit-learn's DBSCAN on every row's projected point (as the pipeline projects)."""
     from sklearn.cluster import DBSCAN
 
     from clic_geo.geo import to_bng
 
+    t0 = time.perf_counter()
     df = pd.read_csv(path, usecols=["Longitude", "Latitude"])
     e, n = to_bng(df["Longitude"].to_numpy(), df["Latitude"].to_numpy())
-    lab = DBSCAN(eps=EPS_M, min_samples=MIN_SAMPLES).fit(np.column_stack([e, n])).labels_
-    return int(lab.max() + 1)
+    # the pipeline keeps eastings/northings to 0.1 m (validate.py): the same points
+    xy = np.column_stack([np.round(e, 1), np.round(n, 1)])
+    prep = time.perf_counter() - t0
+    c1 = time.process_time()
+    t1 = time.perf_counter()
+    lab = DBSCAN(eps=EPS_M, min_samples=MIN_SAMPLES).fit(xy).labels_
+    secs = time.perf_counter() - t1
+    return {
+        "seconds": secs,
+        "cpu": time.process_time() - c1,
+        "prepare": prep,
+        "rows": len(xy),
+        "distinct": len(np.unique(xy, axis=0)),
+        "clusters": int(lab.max() + 1),
+    }
+
+
+def child(which: str, path: Path, n_simulations: int) -> dict:
+    """Run one measurement in a fresh interpreter; its own peak RSS comes back with it."""
+    cmd = [sys.executable, __file__, "--child", which, "--csv", str(path)]
+    cmd += ["--simulations", str(n_simulations)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"{which} run failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _spread(xs: list[float]) -> str:
+    return f"{min(xs):6.2f} / {statistics.median(xs):6.2f} / {max(xs):6.2f}"
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("sizes", nargs="*", type=int, default=[10_000, 100_000])
     ap.add_argument("--simulations", type=int, default=0)
-    ap.add_argument("--which", choices=["both", "pipeline", "sklearn"], default="both")
+    ap.add_argument("--repeats", type=int, default=3, help="runs per size (default 3)")
+    ap.add_argument(
+        "--large-repeats", type=int, default=2, help="runs per size from 1M on (default 2)"
+    )
+    ap.add_argument("--which", choices=["both", "pipeline", "reference"], default="both")
     ap.add_argument("--csv", help="use this CSV (with one size) instead of generating one")
+    ap.add_argument("--child", choices=["pipeline", "reference"], help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    tmp = Path(tempfile.mkdtemp(prefix="clic-bench-"))
+    if args.child:
+        path = Path(args.csv)
+        res = (
+            run_pipeline(path, args.simulations)
+            if args.child == "pipeline"
+            else run_reference(path)
+        )
+        res["peak_mb"] = peak_mb()
+        print(json.dumps(res))
+        return 0
+    with tempfile.TemporaryDirectory(prefix="clic-bench-") as tmp:
+        _measure(args, Path(tmp))
+    return 0
+
+
+def _measure(args: argparse.Namespace, tmp: Path) -> None:
+    """Generate the files (in ``tmp``), run every measurement and print the results."""
+    print(
+        f"eps {EPS_M:g} m, min_samples {MIN_SAMPLES}, Monte Carlo runs {args.simulations}; "
+        "each run in its own process; times min / median / max (s); peak = the run's own "
+        "maximum resident set.\nReference: sklearn.cluster.DBSCAN on the same projected "
+        "points, raw (every row, no duplicates collapsed, no weights), fit() only.",
+        flush=True,
+    )
+    summary = {}
     for n in args.sizes:
         path = Path(args.csv) if args.csv else tmp / f"incidents_{n}.csv"
         if not path.exists():
             make_csv(n, path)
-        gc.collect()
-        out = [f"n={n:>9,}"]
-        if args.which in ("both", "pipeline"):
-            t = time.perf_counter()
-            rows, n_hs = pipeline(path, args.simulations)
-            tp = time.perf_counter() - t
-            out.append(f"pipeline {tp:7.2f} s ({rows:,} rows, {n_hs:,} hotspots)")
-        if args.which in ("both", "sklearn"):
-            t = time.perf_counter()
-            k = sklearn_only(path)
-            ts = time.perf_counter() - t
-            out.append(f"sklearn DBSCAN {ts:7.2f} s ({k:,} clusters)")
-        if args.which == "both":
-            out.append(f"ratio {tp / ts:.2f}")
-        out.append(f"peak RSS {peak_mb():,.0f} MB")
-        print(" | ".join(out), flush=True)
-    return 0
+        reps = args.repeats if n < 1_000_000 else min(args.repeats, args.large_repeats)
+        pipe, ref = [], []
+        for _ in range(reps):
+            if args.which in ("both", "pipeline"):
+                pipe.append(child("pipeline", path, args.simulations))
+            if args.which in ("both", "reference"):
+                ref.append(child("reference", path, 0))
+        print(f"\nn = {n:,} ({reps} run(s))", flush=True)
+        row = {}
+        if pipe:
+            secs = [r["seconds"] for r in pipe]
+            row["pipeline"] = statistics.median(secs)
+            row["pipeline_cpu"] = statistics.median(r["cpu"] for r in pipe)
+            print(
+                f"  pipeline   {_spread(secs)} s (CPU {row['pipeline_cpu']:.2f} s), "
+                f"peak {max(r['peak_mb'] for r in pipe):,.0f} MB"
+                f" ({pipe[0]['rows']:,} rows accepted, {pipe[0]['hotspots']:,} hotspots)"
+            )
+            stages = "  ".join(
+                f"{k} {statistics.median(r['stages'][k] for r in pipe):.2f}"
+                for k in (*STAGES, "other")
+            )
+            print(f"    stages (median s): {stages}")
+        if ref:
+            secs = [r["seconds"] for r in ref]
+            row["reference"] = statistics.median(secs)
+            row["reference_cpu"] = statistics.median(r["cpu"] for r in ref)
+            print(
+                f"  reference  {_spread(secs)} s (CPU {row['reference_cpu']:.2f} s), "
+                f"peak {max(r['peak_mb'] for r in ref):,.0f} MB"
+                f" ({ref[0]['rows']:,} points, {ref[0]['distinct']:,} distinct, "
+                f"{ref[0]['clusters']:,} clusters; reading + projecting "
+                f"{statistics.median(r['prepare'] for r in ref):.2f} s, not counted)"
+            )
+        if pipe and ref:
+            wall = row["pipeline"] / row["reference"]
+            cpu = row["pipeline_cpu"] / row["reference_cpu"]
+            print(f"  ratio pipeline / reference (medians): wall {wall:.2f}, CPU {cpu:.2f}")
+        summary[n] = row
+        sys.stdout.flush()
+    if len(summary) > 1:
+        lo, hi = min(summary), max(summary)
+        for k in ("pipeline", "reference", "pipeline_cpu", "reference_cpu"):
+            if k in summary[lo] and k in summary[hi]:
+                grow = summary[hi][k] / summary[lo][k]
+                b = math.log(grow) / math.log(hi / lo)
+                name = k.replace("_cpu", " CPU")
+                print(
+                    f"scaling {lo:,} -> {hi:,}: {name} time x{grow:.1f} "
+                    f"for x{hi / lo:g} rows (time ~ n^{b:.2f})"
+                )
 
 
 if __name__ == "__main__":

@@ -257,7 +257,23 @@ def parse_number(values: pd.Series, *, thousands: bool = False) -> pd.Series:
     With ``thousands=True``, ``319,684`` is read as 319684 (eastings); otherwise as
     319.684. Unparseable text gives NaN.
     """
+    return _per_distinct(values, lambda text: _numbers(text, thousands=thousands))
+
+
+def _per_distinct(values: pd.Series, parse: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``parse(values.astype(str))`` computed once per distinct text (files repeat them).
+
+    ``parse`` must work value by value (no value's result depending on another's).
+    """
     text = values.astype(str)
+    codes, uniq = pd.factorize(text, use_na_sentinel=False)
+    if len(uniq) * 2 > len(text):  # mostly distinct: not worth the detour
+        return parse(text)
+    parsed = parse(pd.Series(uniq, dtype=text.dtype)).to_numpy(dtype="float64")
+    return pd.Series(parsed[codes], index=values.index, dtype="float64")
+
+
+def _numbers(text: pd.Series, *, thousands: bool) -> pd.Series:
     fast = pd.to_numeric(text.str.strip(), errors="coerce")
     todo = fast.isna() & text.str.strip().ne("")
     if todo.any():
@@ -306,7 +322,10 @@ def parse_coordinate(values: pd.Series, *, axis: str) -> pd.Series:
     Accepts decimals (point or comma), hemisphere letters and degrees-minutes-seconds.
     """
     positive = "N" if axis == "lat" else "E"
-    text = values.astype(str)
+    return _per_distinct(values, lambda text: _coordinates(text, positive))
+
+
+def _coordinates(text: pd.Series, positive: str) -> pd.Series:
     fast = pd.to_numeric(text.str.strip(), errors="coerce")
     todo = fast.isna() & text.str.strip().ne("")
     if todo.any():
@@ -320,6 +339,21 @@ def parse_coordinate(values: pd.Series, *, axis: str) -> pd.Series:
 
 _TRUE = {"y", "yes", "true", "t", "1", "x", "✓", "✔", "on", "active", "in place", "applied"}
 _FALSE = {"n", "no", "false", "f", "0", "", "off", "none", "-", "not applied", "removed"}
+
+
+def strftime_distinct(when: pd.Series, fmt: str) -> pd.Series:
+    """``when.dt.strftime(fmt)``, formatting each distinct time once (files repeat them).
+
+    >>> strftime_distinct(pd.Series(pd.to_datetime(["2024-01-05", None, "2024-01-05"])), "%Y-%m")
+    ... # doctest: +NORMALIZE_WHITESPACE
+    0    2024-01
+    1        NaN
+    2    2024-01
+    dtype: str
+    """
+    codes, uniq = pd.factorize(when, use_na_sentinel=False)
+    text = pd.Series(uniq).dt.strftime(fmt)
+    return pd.Series(text.array.take(codes), index=when.index, name=when.name)
 
 
 def parse_bool(values: pd.Series) -> tuple[pd.Series, pd.Series]:

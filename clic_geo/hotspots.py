@@ -28,6 +28,7 @@ The output is in WGS84 with the columns of :class:`~clic_geo.schema.Col`
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,11 +40,12 @@ import shapely
 from sklearn.base import BaseEstimator
 
 from clic_geo._errors import ConfigError
+from clic_geo._parse import strftime_distinct
 from clic_geo.cluster import DBSCAN, k_distance_knee, make_clusterer
 from clic_geo.geo import WGS84, to_wgs84
 from clic_geo.layers import points_bng
 from clic_geo.schema import Col
-from clic_geo.trends import classify_trend, month_range
+from clic_geo.trends import classify_trends, month_range
 
 __all__ = [
     "HOTSPOT_COLUMNS",
@@ -142,6 +144,10 @@ class HotspotFinder(BaseEstimator):
         ``hotspot_id`` of every input point (None when in none).
     params_ : dict
         :class:`AreaParams` per area, as used.
+    timings_ : dict
+        Seconds spent per stage of the last ``fit``: ``prepare``, ``cluster`` (radius
+        choice and clustering), ``polygons``, ``significance`` (Monte Carlo) and
+        ``statistics`` (counts, trends, ranking, back to WGS84).
     """
 
     def __init__(
@@ -230,6 +236,10 @@ class HotspotFinder(BaseEstimator):
         # one line per clustering run: the app's cache is judged by counting these
         # (CLIC_LOG=debug; benchmarks/bench_map_page.py, tests/test_map_cache.py)
         log.debug("hotspot clustering run: %d points", len(X))
+        self.timings_: dict[str, float] = dict.fromkeys(
+            ("prepare", "cluster", "polygons", "significance", "statistics"), 0.0
+        )
+        t0 = time.perf_counter()
         e, n = points_bng(X)
         ok = np.isfinite(e) & np.isfinite(n)
         df = pd.DataFrame(
@@ -249,7 +259,7 @@ class HotspotFinder(BaseEstimator):
         elif Col.MONTH in X:
             when = pd.to_datetime(X[Col.MONTH].astype(str) + "-01").to_numpy()[ok]
         df["when"] = when if when is not None else pd.Timestamp("2000-01-01")
-        df["month"] = pd.to_datetime(df["when"]).dt.strftime("%Y-%m")
+        df["month"] = strftime_distinct(pd.to_datetime(df["when"]), "%Y-%m")
         df["mi"] = _month_index(df["month"].to_numpy())
         newest = int(df["mi"].max()) if len(df) else 0
         if self.half_life_months:
@@ -260,26 +270,32 @@ class HotspotFinder(BaseEstimator):
         rng = np.random.default_rng(self.random_state)
         frames, labels = [], np.full(len(df), None, dtype=object)
         self.params_: dict[str, AreaParams] = {}
+        self._tick("prepare", t0)
         for area_id, idx in df.groupby("area", sort=True).indices.items():
+            t0 = time.perf_counter()
             sub = df.iloc[idx]
             xy = sub[["e", "n"]].to_numpy()
             p = self._resolve(str(area_id), xy, sub["w"].to_numpy())
             self.params_[str(area_id)] = p
+            self._tick("cluster", t0)
             hs, lab = self._fit_area(sub, p, months, rng)
             frames.append(hs)
             labels[idx] = lab
+        t0 = time.perf_counter()
         cols = [*HOTSPOT_COLUMNS, "geometry"]
         found = [f for f in frames if len(f)]
         hs = pd.concat(found, ignore_index=True) if found else None
         if hs is None or hs.empty:
             self.hotspots_ = gpd.GeoDataFrame(columns=cols, geometry="geometry", crs=WGS84)
             self.labels_ = np.full(len(X), None, dtype=object)
+            self._tick("statistics", t0)
             return self
         hs = self._rank(hs)
         old_ids = hs.pop("_tmp_id").to_numpy()
         rename = dict(zip(old_ids, hs[Col.HOTSPOT_ID], strict=True))
         full = np.full(len(X), None, dtype=object)
-        full[np.flatnonzero(ok)] = [rename.get(v) if v is not None else None for v in labels]
+        codes, uniq = pd.factorize(labels)  # None -> -1 -> the None appended below
+        full[np.flatnonzero(ok)] = np.array([*(rename.get(u) for u in uniq), None], object)[codes]
         self.labels_ = full
         # back to WGS84 with the same transformation the points came in by (clic_geo.geo)
         g = gpd.GeoSeries(
@@ -293,7 +309,14 @@ class HotspotFinder(BaseEstimator):
         self.hotspots_ = gpd.GeoDataFrame(
             hs[[c for c in HOTSPOT_COLUMNS if c in hs] + cats], geometry=g.to_numpy(), crs=WGS84
         )
+        self._tick("statistics", t0)
         return self
+
+    def _tick(self, stage: str, since: float) -> float:
+        """Add the time since ``since`` to ``stage``; return now."""
+        now = time.perf_counter()
+        self.timings_[stage] += now - since
+        return now
 
     def _is_st(self) -> bool:
         return self.method.lower().replace("_", "-") == "st-dbscan"
@@ -311,6 +334,7 @@ class HotspotFinder(BaseEstimator):
     def _fit_area(
         self, sub: pd.DataFrame, p: AreaParams, months: list[str], rng: np.random.Generator
     ) -> tuple[pd.DataFrame, np.ndarray]:
+        t0 = time.perf_counter()
         xy = sub[["e", "n"]].to_numpy()
         w = sub["w"].to_numpy()
         est = self._clusterer(p)
@@ -332,12 +356,16 @@ class HotspotFinder(BaseEstimator):
         if self.include_isolated:
             cl_max = int(np.asarray(est.labels_).max(initial=-1))
             kind[cl_max + 1 :] = "isolated"
+        t0 = self._tick("cluster", t0)
+        pvals = self._p_values(xy, w, days, p, lab, n_clusters, rng)
+        t0 = self._tick("significance", t0)
         area_geom_km2 = _extent_km2(xy, p.eps_m)
         month_counts = sub.groupby("month").size().reindex(months, fill_value=0).to_numpy()
-        pvals = self._p_values(xy, w, days, p, lab, n_clusters, rng)
-        labels_out = np.array([f"{p.area_id}#{k}" if k >= 0 else None for k in lab], dtype=object)
+        names = np.array([*(f"{p.area_id}#{k}" for k in range(n_clusters)), None], dtype=object)
+        labels_out = names[np.where(lab >= 0, lab, n_clusters)]
         inc = lab >= 0
         if not inc.any():
+            self._tick("statistics", t0)
             return pd.DataFrame(), labels_out
         s = sub[inc].assign(k=lab[inc])
         g = s.groupby("k")
@@ -345,9 +373,15 @@ class HotspotFinder(BaseEstimator):
             n_incidents=("w", "size"),
             weight=("w", "sum"),
             score=("decayed", "sum"),
-            first_seen=("month", "min"),
-            last_seen=("month", "max"),
+            first_mi=("mi", "min"),
+            last_mi=("mi", "max"),
         )
+        # months as text: "YYYY-MM" sorts as the month index does
+        mi_u, first_row = np.unique(s["mi"].to_numpy(), return_index=True)
+        text_u = s["month"].to_numpy(dtype=object)[first_row]
+        out.insert(3, "first_seen", text_u[np.searchsorted(mi_u, out.pop("first_mi"))])
+        out.insert(4, "last_seen", text_u[np.searchsorted(mi_u, out.pop("last_mi"))])
+        t0 = self._tick("statistics", t0)
         # polygons, all at once: the distinct points of each cluster as a multipoint
         pts = s.drop_duplicates(["k", "e", "n"]).sort_values("k")
         ks, n_loc = np.unique(pts["k"].to_numpy(), return_counts=True)
@@ -359,28 +393,31 @@ class HotspotFinder(BaseEstimator):
             shapely.convex_hull(mps),
         )
         geoms = shapely.buffer(hulls, p.buffer_m, quad_segs=4)
+        t0 = self._tick("polygons", t0)
         out = out.loc[ks]
         out["n_locations"] = n_loc
         out["area_km2"] = shapely.area(geoms) / 1e6
-        hist = pd.crosstab(s["k"], s["month"]).reindex(index=ks, columns=months, fill_value=0)
+        kpos = np.searchsorted(ks, s["k"].to_numpy())
+        hist = _count_table(kpos, len(ks), s["month"], months)
         bg = month_counts[np.newaxis, :] * (
             out["area_km2"].to_numpy()[:, np.newaxis]
             / np.maximum(area_geom_km2, out["area_km2"].to_numpy())[:, np.newaxis]
         )
-        h = hist.to_numpy()
-        out[Col.TREND] = [
-            str(classify_trend(h[r], bg[r], alpha=self.alpha)) if len(months) else ""
-            for r in range(len(ks))
-        ]
-        out["history"] = [",".join(map(str, row)) for row in h.tolist()]
-        cats = pd.crosstab(s["k"], s["cat"]).reindex(index=ks, fill_value=0)
-        for c in cats.columns:
-            out[f"n_{c}"] = cats[c].to_numpy()
+
+        out[Col.TREND] = (
+            [str(t) for t in classify_trends(hist, bg, alpha=self.alpha)] if len(months) else ""
+        )
+        out["history"] = [",".join(map(str, row)) for row in hist.tolist()]
+        cat_names = sorted(pd.unique(s["cat"].dropna()))
+        cats = _count_table(kpos, len(ks), s["cat"], cat_names)
+        for j, c in enumerate(cat_names):
+            out[f"n_{c}"] = cats[:, j]
         out["_tmp_id"] = [f"{p.area_id}#{k}" for k in ks]
         out[Col.AREA] = None if p.area_id == _OTHER else p.area_id
         out["kind"] = kind[ks]
         out["p_value"] = pvals[ks]
         out["geometry"] = geoms
+        self._tick("statistics", t0)
         return out.reset_index(drop=True), labels_out
 
     def _p_values(
@@ -440,6 +477,17 @@ class HotspotFinder(BaseEstimator):
         for c in [c for c in hs.columns if c.startswith("n_") and c not in HOTSPOT_COLUMNS]:
             hs[c] = hs[c].fillna(0).astype(np.int64)
         return hs
+
+
+def _count_table(row: np.ndarray, n_rows: int, value: pd.Series, columns: list) -> np.ndarray:
+    """Rows of each ``row`` number having each value in ``columns`` (a cross-table).
+
+    ``value`` entries not among ``columns`` (and missing ones) are not counted.
+    """
+    col = pd.Index(columns).get_indexer(value)
+    ok = col >= 0
+    flat = np.bincount(row[ok] * len(columns) + col[ok], minlength=n_rows * len(columns))
+    return flat.reshape(n_rows, len(columns)).astype(np.int64)
 
 
 def _days(when: pd.Series) -> np.ndarray:

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from clic_geo._errors import ConfigError, CRSError
+from clic_geo._parse import strftime_distinct
 from clic_geo.geo import BNG, BNG_BOUNDS, WGS84, to_bng, to_wgs84
 from clic_geo.schema import Category, Col, CuckooingStatus
 from clic_geo.settings import DEFAULT_SEVERITY
@@ -106,7 +107,7 @@ def _frame(
             Col.NORTHING: n,
             Col.WEIGHT: np.asarray(weight, dtype="float64"),
             Col.CATEGORY: category if isinstance(category, str) else category.to_numpy(),
-            Col.MONTH: when.dt.strftime("%Y-%m").to_numpy(),
+            Col.MONTH: strftime_distinct(when, "%Y-%m").to_numpy(),
             Col.WHEN: when.to_numpy(),
             Col.AREA: area.to_numpy() if area is not None else None,
         }

@@ -207,6 +207,76 @@ def _read_csv_text(
     return frame, rows, ragged, blank, delim, notes
 
 
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' own "str" dtype
+
+
+def _read_csv_arrow(
+    data: bytes,
+) -> tuple[pd.DataFrame, np.ndarray, int, str, list[str]] | None:
+    """pyarrow's CSV reader for the common case: UTF-8, no quotes, every row full.
+
+    Returns None (the caller then reads the file as before) unless the file is valid
+    UTF-8 with no quote character and no NUL, its first line is a header, and every
+    row has exactly the header's number of fields: then splitting on the delimiter
+    is all there is to it, and the answer is the same as the general reader's (the
+    same rows, numbers, blank rows and headers), in a fraction of the time and
+    memory (columns stay Arrow text, pandas' ``str`` dtype).
+    """
+    if b'"' in data or b"\x00" in data or data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    head = body[:65536].decode("utf-8", errors="ignore")
+    lines = head.splitlines()
+    if not lines or not lines[0].strip() or len(lines) < 2:
+        return None  # blank first line, or one line only: the general reader decides
+    delim = _sniff_delimiter(head)
+    width = _split_count(lines[0], delim)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(body),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delim,
+                quote_char=False,
+                double_quote=False,
+                escape_char=False,
+                newlines_in_values=False,
+                ignore_empty_lines=False,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"f{i}": pa.string() for i in range(width)},
+                strings_can_be_null=False,
+                null_values=[],
+                check_utf8=True,
+            ),
+        )
+    except ValueError:  # pyarrow.ArrowInvalid: a ragged row, bad UTF-8: the general reader
+        return None
+    if table.num_columns != width or table.num_rows < 1:
+        return None
+    headers, notes = _unique_headers([str(v) for v in table.slice(0, 1).to_pylist()[0].values()])
+    body_t = table.slice(1)
+
+    blank = np.ones(body_t.num_rows, dtype=bool)
+    for col in body_t.columns:
+        blank &= pc.equal(pc.utf8_trim_whitespace(col), "").to_numpy(zero_copy_only=False)
+    rows = np.arange(2, body_t.num_rows + 2, dtype="int64")
+    if blank.any():
+        body_t = body_t.filter(pa.array(~blank))
+    frame = body_t.to_pandas(types_mapper={pa.string(): _STR}.get)
+    frame.columns = headers
+    return frame, rows[~blank], int(blank.sum()), delim, notes
+
+
+def _split_count(line: str, delim: str) -> int:
+    """Fields in a line with no quotes."""
+    return line.count(delim) + 1
+
+
 def _cell_text(v: object) -> str:
     if v is None:
         return ""
@@ -290,6 +360,13 @@ def read_table(path: str | Path, *, sheet: str | None = None) -> RawTable:
         records, title = _read_xlsx(data, name, sheet)
         frame, rows, ragged, blank, notes = _finish(records, name)
         return RawTable(frame, rows, ragged, blank, "xlsx", "", title, digest, name, tuple(notes))
+    fast = _read_csv_arrow(data)
+    if fast is not None:
+        frame, rows, blank, delim, notes = fast
+        if len(frame.columns) >= 2:
+            return RawTable(
+                frame, rows, pd.DataFrame(), blank, "utf-8", delim, "", digest, name, tuple(notes)
+            )
     text, encoding = _decode(data, name)
     nul = text.count("\x00")
     if nul:

@@ -39,6 +39,7 @@ __all__ = [
     "MannKendall",
     "area_monthly_series",
     "classify_trend",
+    "classify_trends",
     "mann_kendall",
     "month_range",
     "track_hotspots",
@@ -105,22 +106,25 @@ def mann_kendall(values: Sequence[float]) -> MannKendall:
 
 
 def _hot_cold(
-    counts: np.ndarray, background: np.ndarray, alpha: float
+    counts: np.ndarray, background: np.ndarray | float, alpha: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Hot: more than the background could give (Poisson, one-sided).
+    """Hot and cold months of each row of ``counts`` (one hotspot a row; 1-D works too).
 
-    Cold: far below the hotspot's own hot-month level, in a month after its first hot
-    one (before that the place was simply not a hotspot yet).
+    Hot: more than the background could give (Poisson, one-sided). Cold: far below
+    the hotspot's own hot-month level, in a month after its first hot one (before
+    that the place was simply not a hotspot yet).
     """
-    counts = np.asarray(counts, dtype="float64")
-    bg = np.maximum(np.asarray(background, dtype="float64"), 1e-9)
-    hot = (counts >= 1) & (stats.poisson.sf(counts - 1, bg) < alpha)
-    cold = np.zeros(len(counts), dtype=bool)
-    if hot.any():
-        level = counts[hot].mean()
-        first_hot = int(np.flatnonzero(hot)[0])
-        cold[first_hot:] = stats.poisson.cdf(counts[first_hot:], level) < alpha
-    return hot, cold & ~hot
+    c = np.asarray(counts, dtype="float64")
+    one = c.ndim == 1
+    c = np.atleast_2d(c)
+    bg = np.maximum(np.broadcast_to(np.asarray(background, dtype="float64"), c.shape), 1e-9)
+    hot = (c >= 1) & (stats.poisson.sf(c - 1, bg) < alpha)
+    n_hot = hot.sum(axis=1)
+    any_hot = n_hot > 0
+    level = np.where(any_hot, (c * hot).sum(axis=1) / np.maximum(n_hot, 1), 1.0)
+    since_first = np.cumsum(hot, axis=1) > 0
+    cold = (stats.poisson.cdf(c, level[:, np.newaxis]) < alpha) & since_first & ~hot
+    return (hot[0], cold[0]) if one else (hot, cold)
 
 
 def classify_trend(
@@ -156,27 +160,88 @@ def classify_trend(
     if c.ndim != 1 or len(c) == 0:
         raise ConfigError("counts must be a non-empty sequence of monthly counts")
     bg = np.broadcast_to(np.asarray(background, dtype="float64"), c.shape)
+    return classify_trends(c[np.newaxis, :], bg[np.newaxis, :], alpha=alpha)[0]
+
+
+def _mann_kendall_directions(x: np.ndarray) -> np.ndarray:
+    """:attr:`MannKendall.direction` of every row of ``x`` at once (same arithmetic)."""
+    k, n = x.shape
+    out = np.zeros(k, dtype=np.int64)
+    if n < 3 or k == 0:
+        return out
+    iu = np.triu_indices(n, 1)
+    step = max(1, 4_000_000 // (n * n))  # rows per chunk: bounded memory for long series
+    for a in range(0, k, step):
+        xb = x[a : a + step]
+        diff = xb[:, np.newaxis, :] - xb[:, :, np.newaxis]
+        s = np.sign(diff[:, iu[0], iu[1]]).sum(axis=1)
+        # sum over tie groups of t(t-1)(2t+5) = sum over values of (t-1)(2t+5), t = ties
+        t = (xb[:, np.newaxis, :] == xb[:, :, np.newaxis]).sum(axis=2).astype(np.int64)
+        ties = ((t - 1) * (2 * t + 5)).sum(axis=1)
+        var = (n * (n - 1) * (2 * n + 5) - ties) / 18.0
+        ok = var > 0
+        z = np.zeros(len(xb))
+        z[ok] = (s[ok] - np.sign(s[ok])) / np.sqrt(var[ok])
+        p = np.ones(len(xb))
+        p[ok] = 2 * stats.norm.sf(np.abs(z[ok]))
+        out[a : a + step] = np.where(p >= 0.05, 0, np.where(s > 0, 1, -1))
+    return out
+
+
+def classify_trends(
+    counts: np.ndarray, background: np.ndarray | float = 0.05, *, alpha: float = 0.05
+) -> list[Trend]:
+    """:func:`classify_trend` of every row of ``counts`` at once (one hotspot a row).
+
+    ``background`` is broadcast to ``counts``' shape. The rules and the arithmetic are
+    those of :func:`classify_trend` (which calls this), without a loop over hotspots.
+
+    Examples
+    --------
+    >>> [str(t) for t in classify_trends(np.array([[0, 0, 6], [0, 0, 0]]), 0.1)]
+    ['new', 'no_pattern']
+    """
+    c = np.asarray(counts, dtype="float64")
+    if c.ndim != 2 or c.shape[1] == 0:
+        raise ConfigError("counts must be a table of monthly counts, one hotspot a row")
+    k, n = c.shape
+    bg = np.maximum(np.broadcast_to(np.asarray(background, dtype="float64"), c.shape), 1e-9)
     hot, cold = _hot_cold(c, bg, alpha)
-    n = len(c)
-    if not hot.any():
-        return Trend.NO_PATTERN
-    share = hot.mean()
-    if hot[-1]:
-        if n >= 2 and share >= PERSISTENT_SHARE:
-            d = mann_kendall(c).direction
-            return {1: Trend.INTENSIFYING, -1: Trend.DIMINISHING}.get(d, Trend.PERSISTENT)
-        if not hot[:-1].any():
-            return Trend.NEW
-        start = n - 1
-        while start > 0 and hot[start - 1]:
-            start -= 1
-        if not hot[:start].any() and n - start >= 2:
-            return Trend.CONSECUTIVE
-        return Trend.OSCILLATING if cold[:-1].any() else Trend.SPORADIC
-    last_hot = int(np.flatnonzero(hot)[-1])
-    if last_hot >= 1 and hot[: last_hot + 1].mean() >= PERSISTENT_SHARE:
-        return Trend.HISTORICAL
-    return Trend.NO_PATTERN
+    n_hot = hot.sum(axis=1)
+    any_hot = n_hot > 0
+    share = n_hot / n
+    last = hot[:, -1]
+    names = [
+        Trend.NO_PATTERN,
+        Trend.PERSISTENT,
+        Trend.INTENSIFYING,
+        Trend.DIMINISHING,
+        Trend.NEW,
+        Trend.CONSECUTIVE,
+        Trend.OSCILLATING,
+        Trend.SPORADIC,
+        Trend.HISTORICAL,
+    ]
+    code = np.zeros(k, dtype=np.int64)  # index into names
+    steady = any_hot & last & (n >= 2) & (share >= PERSISTENT_SHARE)
+    if steady.any():
+        d = _mann_kendall_directions(c[steady])
+        code[steady] = np.where(d > 0, 2, np.where(d < 0, 3, 1))
+    rest = any_hot & last & ~steady
+    new = rest & (n_hot == 1)
+    code[new] = 4
+    # length of the run of hot months that ends with the last month
+    run = n - 1 - np.where(~hot, np.arange(n), -1).max(axis=1)
+    consecutive = rest & ~new & (n_hot == run) & (run >= 2)
+    code[consecutive] = 5
+    onoff = rest & ~new & ~consecutive
+    was_cold = cold[:, :-1].any(axis=1)
+    code[onoff & was_cold] = 6
+    code[onoff & ~was_cold] = 7
+    last_hot = np.where(hot, np.arange(n), -1).max(axis=1)
+    past = any_hot & ~last & (last_hot >= 1)
+    code[past & (n_hot / np.maximum(last_hot + 1, 1) >= PERSISTENT_SHARE)] = 8
+    return [names[i] for i in code]
 
 
 def month_range(first: str, last: str) -> list[str]:

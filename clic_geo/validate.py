@@ -26,6 +26,7 @@ from clic_geo._parse import (
     parse_dates,
     parse_list,
     parse_number,
+    strftime_distinct,
 )
 from clic_geo.areas import AreaSet, ServiceArea
 from clic_geo.readers import REASON_COL, ROW_COL, RawTable
@@ -150,27 +151,80 @@ class _Problems:
     """Accumulates row-level problems."""
 
     def __init__(self, n: int) -> None:
-        self._msgs: list[list[str]] = [[] for _ in range(n)]
+        self._n = n
+        self._bad = np.zeros(n, dtype=bool)
+        # (rows, message for all of them or one message per row), in the order added
+        self._entries: list[tuple[np.ndarray, str | np.ndarray]] = []
 
-    def add(self, mask: pd.Series | np.ndarray, message: str | pd.Series) -> None:
+    def add(
+        self,
+        mask: pd.Series | np.ndarray,
+        message: str | pd.Series | np.ndarray | Callable[[np.ndarray], object],
+    ) -> None:
+        """Record ``message`` for the rows in ``mask``.
+
+        ``message`` is one text, one text per row of the table, or a function of the
+        row positions that returns their texts (so per-row texts are only built for
+        the rows that have the problem).
+        """
         m = np.asarray(mask, dtype=bool)
         if not m.any():
             return
         idx = np.flatnonzero(m)
-        if isinstance(message, str):
-            for i in idx:
-                self._msgs[i].append(message)
+        if callable(message):
+            texts = np.asarray(message(idx), dtype=object)
+            msg: str | np.ndarray = np.array([str(v) for v in texts], dtype=object)
+        elif isinstance(message, str):
+            msg = message
         else:
             values = np.asarray(message, dtype=object)
-            for i in idx:
-                self._msgs[i].append(str(values[i]))
+            msg = np.array([str(values[i]) for i in idx], dtype=object)
+        self._entries.append((idx, msg))
+        self._bad[idx] = True
 
     @property
     def bad(self) -> np.ndarray:
-        return np.fromiter((bool(m) for m in self._msgs), dtype=bool, count=len(self._msgs))
+        return self._bad.copy()
 
     def reasons(self) -> np.ndarray:
-        return np.array(["; ".join(m) for m in self._msgs], dtype=object)
+        """ "; "-joined messages of every row, in the order added ("" for good rows)."""
+        per_row: dict[int, list[str]] = {}
+        for idx, msg in self._entries:
+            if isinstance(msg, str):
+                for i in idx.tolist():
+                    per_row.setdefault(i, []).append(msg)
+            else:
+                for i, t in zip(idx.tolist(), msg.tolist(), strict=True):
+                    per_row.setdefault(i, []).append(t)
+        out = np.full(self._n, "", dtype=object)
+        for i, msgs in per_row.items():
+            out[i] = "; ".join(msgs)
+        return out
+
+
+def _factorize_rows(columns: Sequence[pd.Series | np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the distinct combinations of several columns, in order of appearance.
+
+    Returns ``(codes, first)``: ``codes[i]`` numbers row ``i``'s combination (0 for
+    the first seen, ...) and ``first[k]`` is the first row with combination ``k``.
+    Missing values count as a value of their own. Each column is factorised once and
+    the codes are combined as integers, so no row is turned into a tuple.
+    """
+    n = len(columns[0])
+    key = np.zeros(n, dtype=np.int64)
+    size = 1
+    for col in columns:
+        c, u = pd.factorize(col, use_na_sentinel=False)
+        k = max(len(u), 1)
+        if size * k >= 2**62:  # renumber before the product could overflow
+            key, uk = pd.factorize(key)
+            size = max(len(uk), 1)
+        key = key * k + c
+        size *= k
+    codes, uniq = pd.factorize(key)
+    first = np.full(len(uniq), n, dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(n))
+    return codes.astype(np.int64), first
 
 
 def map_headers(columns: Sequence[str], kind: str) -> tuple[dict[str, str], list[str]]:
@@ -229,6 +283,25 @@ def _fingerprint(parts: Sequence[pd.Series]) -> pd.Series:
     return joined.map(uniq)
 
 
+def _fingerprint_rows(
+    frame: pd.DataFrame, parts: Callable[[pd.DataFrame], Sequence[pd.Series]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_fingerprint` of ``parts(frame)`` for every row, and the row's group.
+
+    ``parts`` turns a frame into the texts that identify a row; it is applied to one
+    row per distinct combination of ``frame``'s values only (files repeat rows a
+    lot), which gives the same texts because every part is computed value by value.
+    Returns ``(fingerprint per row, group per row)``; rows share a group exactly
+    when they share a fingerprint.
+    """
+    codes, first = _factorize_rows([frame[c] for c in frame.columns])
+    fp_u = _fingerprint(list(parts(frame.iloc[first].reset_index(drop=True)))).to_numpy(
+        dtype=object
+    )
+    group_u = pd.factorize(fp_u)[0]
+    return fp_u[codes], group_u[codes]
+
+
 def _location_columns(mapping: Mapping[str, str]) -> bool:
     return (
         {"lat", "lon"} <= mapping.keys()
@@ -277,13 +350,26 @@ def _resolve_locations(
     # text that is present but not a number
     problems.add(
         given_ll & ~has_ll & ~has_en & ~has_g,
-        "latitude/longitude not understood: " + lat_t.map(repr) + ", " + lon_t.map(repr),
+        lambda i: (
+            "latitude/longitude not understood: "
+            + lat_t.iloc[i].map(repr)
+            + ", "
+            + lon_t.iloc[i].map(repr)
+        ),
     )
     problems.add(
         given_en & ~has_en & ~has_ll & ~has_g,
-        "easting/northing not understood: " + e_t.map(repr) + ", " + n_t.map(repr),
+        lambda i: (
+            "easting/northing not understood: "
+            + e_t.iloc[i].map(repr)
+            + ", "
+            + n_t.iloc[i].map(repr)
+        ),
     )
-    problems.add(given_g & ~has_g & ~has_ll & ~has_en, "not an OS grid reference: " + g_t.map(repr))
+    problems.add(
+        given_g & ~has_g & ~has_ll & ~has_en,
+        lambda i: "not an OS grid reference: " + g_t.iloc[i].map(repr),
+    )
 
     out_lat = np.full(n, np.nan)
     out_lon = np.full(n, np.nan)
@@ -475,8 +561,12 @@ def _incidents(raw: RawTable, ctx: ValidationContext, *, source: str, police_uk:
     problems.add(cat_text.eq(""), "no category")
     problems.add(
         cat_text.ne("") & category.isna(),
-        "unknown category " + cat_text.map(repr) + " (expected e.g. drug supply, violence, "
-        "weapons, threat to life, cuckooing, intelligence, anti-social behaviour, other)",
+        lambda i: (
+            "unknown category "
+            + cat_text.iloc[i].map(repr)
+            + " (expected e.g. drug supply, violence, "
+            "weapons, threat to life, cuckooing, intelligence, anti-social behaviour, other)"
+        ),
     )
     loc = _resolve_locations(frame, mapping, problems, ctx)
     text_cols = [mapping[f] for f in ("notes", "location") if f in mapping]
@@ -493,13 +583,17 @@ def _incidents(raw: RawTable, ctx: ValidationContext, *, source: str, police_uk:
     if rest:
         # one JSON text per distinct combination of the extra columns (files repeat them)
         sub = frame[rest].astype(str)
-        codes, uniq = pd.MultiIndex.from_frame(sub).factorize() if len(sub) else ([], [])
+        if len(sub):
+            codes, first = _factorize_rows([sub[c] for c in rest])
+            uniq = sub.iloc[first].itertuples(index=False, name=None)
+        else:
+            codes, uniq = np.zeros(0, dtype=np.int64), iter(())
         texts = [
             json.dumps({k: v for k, v in zip(rest, vals, strict=True) if v}, ensure_ascii=False)
             for vals in uniq
         ]
-        attrs = [texts[c] for c in codes]
-    month = when.dt.strftime("%Y-%m")
+        attrs = np.asarray(texts, dtype=object)[codes].tolist()
+    month = strftime_distinct(when, "%Y-%m")
     acc = pd.DataFrame(
         {
             Col.SOURCE: source_col,
@@ -516,23 +610,41 @@ def _incidents(raw: RawTable, ctx: ValidationContext, *, source: str, police_uk:
         index=frame.index,
     )
     acc = pd.concat([acc, loc], axis=1)
-    fp = _fingerprint(
-        [
-            acc[Col.WHEN].astype(str),
-            acc[Col.CATEGORY].astype(str),
-            acc[Col.ORIGINAL_TYPE].str.lower(),
-            acc[Col.EASTING].round(0).astype(str),
-            acc[Col.NORTHING].round(0).astype(str),
-            acc[Col.LOCATION],
-            acc[Col.NOTES],
-        ]
+    fp, group = _fingerprint_rows(
+        acc[
+            [
+                Col.WHEN,
+                Col.CATEGORY,
+                Col.ORIGINAL_TYPE,
+                Col.EASTING,
+                Col.NORTHING,
+                Col.LOCATION,
+                Col.NOTES,
+            ]
+        ],
+        lambda f: [
+            f[Col.WHEN].astype(str),
+            f[Col.CATEGORY].astype(str),
+            f[Col.ORIGINAL_TYPE].str.lower(),
+            f[Col.EASTING].round(0).astype(str),
+            f[Col.NORTHING].round(0).astype(str),
+            f[Col.LOCATION],
+            f[Col.NOTES],
+        ],
     )
-    occurrence = fp.groupby(fp).cumcount() + 1
-    acc[KEY] = np.where(
-        sid.ne(""),
-        acc[Col.SOURCE] + ":" + sid,
-        acc[Col.SOURCE] + ":fp:" + fp + ":" + occurrence.astype(str),
-    )
+    # the n-th row with the same fingerprint (rows with an id count too)
+    occurrence = pd.Series(group).groupby(group).cumcount().to_numpy() + 1
+    has_id = sid.ne("").to_numpy()
+    key = np.empty(len(acc), dtype=object)
+    src_t = acc[Col.SOURCE]
+    if has_id.any():
+        key[has_id] = (src_t[has_id] + ":" + sid[has_id]).to_numpy(dtype=object)
+    if not has_id.all():
+        no_id = ~has_id
+        key[no_id] = (
+            src_t[no_id] + ":fp:" + fp[no_id] + ":" + occurrence[no_id].astype(str)
+        ).to_numpy(dtype=object)
+    acc[KEY] = key
     if rest:
         notes.append(f"columns kept as attributes: {', '.join(map(str, rest))}")
     return _finish("incidents", raw, problems, acc, mapping, notes)

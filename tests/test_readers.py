@@ -145,3 +145,60 @@ def test_utf16_and_stray_nul(write) -> None:
     t = read_table(write("n.csv", CSV.replace("Café", "Caf\x00")))
     assert t.frame.loc[0, "notes"] == "Caf\ufffd near the square"
     assert any("NUL" in n for n in t.notes)
+
+
+FAST_CASES = {
+    "plain": b"id,date,lat\n1,2024-01-05,54.1\n2,2024-02-01,54.2\n",
+    "crlf": b"id,date,lat\r\n1,2024-01-05,54.1\r\n2,,\r\n",
+    "bom": b"\xef\xbb\xbfid;date;lat\n1;2024-01-05;54,1\n",
+    "blank rows": b"id,date,lat\n1,a,b\n,,\n   , ,\n\n2,c,d\n\n",
+    "trailing delimiter": b"id,date,lat,\n1,a,b,\n2,c,d,\n",
+    "duplicate headers": b"id,id,file_row, \n1,2,3,4\n",
+    "spaces kept": b"id,date,lat\n 1 ,  a,b  \n",
+    "unicode": "id,notes,x\n1,Café – ≥ 3 \u00a0,z\n".encode(),
+    "tab": b"id\tdate\tlat\n1\t2\t3\n",
+}
+
+
+@pytest.mark.parametrize("content", FAST_CASES.values(), ids=FAST_CASES.keys())
+def test_arrow_fast_path_reads_exactly_what_the_general_reader_reads(content: bytes) -> None:
+    from clic_geo.readers import _read_csv_arrow, _read_csv_text
+
+    fast = _read_csv_arrow(content)
+    assert fast is not None  # these files take the fast path
+    frame, rows, blank, delim, notes = fast
+    g_frame, g_rows, g_ragged, g_blank, g_delim, g_notes = _read_csv_text(
+        content.decode("utf-8-sig"), "f.csv"
+    )
+    assert list(frame.columns) == list(g_frame.columns)
+    assert frame.astype(object).to_numpy().tolist() == g_frame.to_numpy().tolist()
+    assert rows.tolist() == g_rows.tolist()
+    assert (blank, delim, notes) == (g_blank, g_delim, g_notes)
+    assert g_ragged.empty
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'id,notes\n1,"a, b"\n',  # quotes
+        b"id,notes\n1,a,b\n",  # more fields than the header
+        b"id,notes,x\n1,a\n",  # fewer fields
+        b"id,notes\n1,caf\xe9\n",  # not UTF-8
+        b"\nid,notes\n1,a\n",  # blank first line
+        b"id,notes\n",  # header only
+    ],
+    ids=["quotes", "ragged", "short row", "cp1252", "blank first line", "header only"],
+)
+def test_arrow_fast_path_declines_what_it_cannot_read_the_same(content: bytes) -> None:
+    from clic_geo.readers import _read_csv_arrow
+
+    assert _read_csv_arrow(content) is None
+
+
+def test_read_table_accounts_rows_the_same_on_either_path(write) -> None:
+    plain = b"id,type,lat\n1,a,54.1\n,,\n2,b,54.2\n"
+    quoted = b'id,type,lat\n1,"a",54.1\n,,\n2,b,54.2\n'
+    a, b = read_table(write("a.csv", plain)), read_table(write("b.csv", quoted))
+    assert a.frame.astype(object).to_numpy().tolist() == b.frame.to_numpy().tolist()
+    assert (a.rows.tolist(), a.blank_rows, a.n_read) == (b.rows.tolist(), b.blank_rows, b.n_read)
+    assert (a.encoding, a.delimiter) == (b.encoding, b.delimiter)

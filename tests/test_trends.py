@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from scipy import stats
 
 from clic_geo._errors import ConfigError
 from clic_geo.schema import Col, Trend
@@ -14,6 +15,7 @@ from clic_geo.trends import (
     _hot_cold,
     area_monthly_series,
     classify_trend,
+    classify_trends,
     mann_kendall,
     month_range,
     track_hotspots,
@@ -167,3 +169,41 @@ def test_demo_lifecycles_get_matching_trends():
     assert hot[-1] and not hot[~planted].any()
     assert got["CAR-BELAH"] in {Trend.CONSECUTIVE, Trend.NEW, Trend.SPORADIC}
     assert np.all([isinstance(v, Trend) for v in got.values()])
+
+
+def _one_by_one(c: np.ndarray, bg: np.ndarray, alpha: float = 0.05) -> Trend:
+    """The rules of docs/hotspots.md applied to one row, plainly (the test's oracle)."""
+    n = len(c)
+    hot = (c >= 1) & (stats.poisson.sf(c - 1, np.maximum(bg, 1e-9)) < alpha)
+    if not hot.any():
+        return Trend.NO_PATTERN
+    cold = (stats.poisson.cdf(c, c[hot].mean()) < alpha) & ~hot
+    cold[: int(np.flatnonzero(hot)[0])] = False  # not cold before it was ever hot
+    if hot[-1]:
+        if n >= 2 and hot.mean() >= 0.9:
+            d = mann_kendall(c).direction
+            return {1: Trend.INTENSIFYING, -1: Trend.DIMINISHING}.get(d, Trend.PERSISTENT)
+        if not hot[:-1].any():
+            return Trend.NEW
+        start = n - 1
+        while start > 0 and hot[start - 1]:
+            start -= 1
+        if not hot[:start].any() and n - start >= 2:
+            return Trend.CONSECUTIVE
+        return Trend.OSCILLATING if cold[:-1].any() else Trend.SPORADIC
+    last = int(np.flatnonzero(hot)[-1])
+    if last >= 1 and hot[: last + 1].mean() >= 0.9:
+        return Trend.HISTORICAL
+    return Trend.NO_PATTERN
+
+
+@pytest.mark.parametrize("months", [1, 2, 3, 5, 12, 36])
+def test_classify_trends_equals_the_rules_row_by_row(months):
+    rng = np.random.default_rng(months)
+    c = rng.poisson(rng.uniform(0, 5, (1500, 1)), (1500, months)).astype(float)
+    bg = rng.uniform(0.05, 2, (1500, months))
+    got = classify_trends(c, bg)
+    assert got == [_one_by_one(c[i], bg[i]) for i in range(len(c))]
+    assert all(isinstance(t, Trend) for t in got)
+    if 5 <= months <= 12:  # the random table reaches most categories
+        assert len(set(got)) >= 7
