@@ -121,6 +121,8 @@ def recommended_map(
     incidents themselves (:func:`~clic_geo.backtest.choose_scale`) unless ``eps_m``
     is given.
     """
+    # one line per map: the app's cache is judged by counting these (tests/test_map_cache.py)
+    log.debug("hotspot map built: %d incidents", len(incidents))
     p = {**RECOMMENDED, **params}
     if p["eps_m"] == "auto":
         p["eps_m"] = choose_scale(incidents, **{k: v for k, v in p.items() if k != "eps_m"})

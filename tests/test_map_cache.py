@@ -1,7 +1,9 @@
 """The map page's caching holds, and its map stays small (counts and sizes, not timings).
 
-Every hotspot clustering run logs one debug line (``clic_geo.hotspots``); the page's
-cached loaders must not repeat a clustering whose inputs did not change. The speed
+Every hotspot clustering run logs one debug line (``clic_geo.hotspots``), and every
+recommended map one more (``clic_geo.forecast``: a map is one clustering per radius it
+tries, then its own); the page's cached loaders must not repeat a map or a
+clustering whose inputs did not change. The speed
 itself is measured by ``benchmarks/bench_map_page.py``, in a real browser.
 """
 
@@ -17,10 +19,15 @@ from clic_geo.store import Store
 from tests.test_app import app_env, demo_store, run  # noqa: F401 - fixtures
 
 RUN_LINE = "hotspot clustering run"
+MAP_LINE = "hotspot map built"
 
 
 def runs(caplog) -> int:
     return sum(RUN_LINE in r.getMessage() for r in caplog.records)
+
+
+def maps(caplog) -> int:
+    return sum(MAP_LINE in r.getMessage() for r in caplog.records)
 
 
 def map_payload(at) -> bytes:
@@ -38,34 +45,41 @@ def last_12_months() -> tuple[date, date]:
 
 def test_a_filter_change_reclusters_only_what_changed(app_env, caplog) -> None:  # noqa: F811
     caplog.set_level(logging.DEBUG, logger="clic_geo.hotspots")
+    caplog.set_level(logging.DEBUG, logger="clic_geo.forecast")
     at = run()
     assert not at.exception
-    # the period's hotspots; the trust backtest waits until it is asked for
-    assert runs(caplog) == 1
+    # the period's hotspot map; the trust backtest waits until it is asked for
+    assert maps(caplog) == 1
+    assert runs(caplog) >= 1
     assert any("Not tested yet" in x.value for x in at.caption)
+    n = runs(caplog)
     at.button(key="map_trust_go").click().run()
     assert not at.exception
-    assert runs(caplog) > 2, "the trust backtest clusters each past month"
+    assert runs(caplog) > n + 2, "the trust backtest clusters each past month"
+    assert maps(caplog) == 1
     assert not any("Not tested yet" in x.value for x in at.caption)
     n = runs(caplog)
     at.pills(key="map_layers").set_value(["hotspots", "incidents", "heat"]).run()
     assert not at.exception
     assert runs(caplog) == n, "toggling a layer re-ran a clustering"
     at.selectbox(key="map_area").select("barrow").run()
-    assert runs(caplog) == n + 1, "a new area: its hotspots (its backtest when asked)"
-    n = runs(caplog)
+    assert maps(caplog) == 2, "a new area: its hotspots (its backtest when asked)"
+    m, n = maps(caplog), runs(caplog)
     start, end = last_12_months()
     at.date_input(key="map_period").set_value((start, end)).run()
-    assert runs(caplog) == n + 1, "a new period: its hotspots only"
-    n = runs(caplog)
+    assert maps(caplog) == m + 1, "a new period: its hotspots only"
+    assert runs(caplog) <= n + 4, "a new map: at most one clustering per radius tried, and one"
+    m = maps(caplog)
     at.selectbox(key="map_area").select("__all__").run()
     # all Cumbria was tested: its verdict is shown again without re-running the backtest
     assert not any("Not tested yet" in x.value for x in at.caption)
     at.selectbox(key="map_area").select("barrow").run()
+    n = runs(caplog)
     at.pills(key="map_layers").set_value(["hotspots", "boundaries", "incidents"]).run()
     assert not at.exception
-    # all Cumbria over these 12 months is new (1 run); Barrow and its layers are not
-    assert runs(caplog) == n + 1
+    assert runs(caplog) == n, "a layer toggle re-ran a clustering"
+    # all Cumbria over these 12 months is new (one map); Barrow and its layers are not
+    assert maps(caplog) == m + 1
 
 
 def test_the_map_of_one_area_over_12_months_is_under_1_mb(app_env) -> None:  # noqa: F811
