@@ -23,7 +23,7 @@ import html
 import io
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -205,20 +205,25 @@ def _arrow_text(data: bytes) -> str | None:
     return "\n".join(lines)
 
 
-def proto_strings(msg) -> Iterator[str]:
+def proto_strings(msg) -> list[str]:
     """Every string and byte payload in a protobuf message, recursively (Arrow decoded)."""
-    for fd, value in msg.ListFields():
-        values = value if fd.label == fd.LABEL_REPEATED else [value]
-        for v in values:
-            if hasattr(v, "ListFields"):
-                yield from proto_strings(v)
-            elif isinstance(v, bytes):
-                text = _arrow_text(v)
-                yield text if text is not None else v.decode("utf-8", "replace")
-            elif isinstance(v, str):
-                yield v
-            elif isinstance(v, int | float):
-                yield repr(v)
+    out: list[str] = []
+    stack = [msg]
+    while stack:
+        m = stack.pop()
+        for fd, value in m.ListFields():
+            values = list(value) if fd.is_repeated else [value]
+            for v in values:
+                if hasattr(v, "ListFields"):
+                    stack.append(v)
+                elif isinstance(v, bytes):
+                    text = _arrow_text(v)
+                    out.append(text if text is not None else v.decode("utf-8", "replace"))
+                elif isinstance(v, str):
+                    out.append(v)
+                elif isinstance(v, int | float):
+                    out.append(repr(v))
+    return out
 
 
 def apptest_payload(at) -> str:
