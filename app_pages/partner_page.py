@@ -21,6 +21,7 @@ from app_pages import common as c
 from clic_geo import mapping
 from clic_geo.auth import Role
 from clic_geo.isa import LAYER_LABELS, get_isa_scope, list_isa_scopes
+from clic_geo.meeting_pack import build_meeting_pack
 from clic_geo.privacy import partner_area_table, partner_export_csv, partner_grid, partner_scope
 
 #: Colour-blind-safe sequential colours (viridis) for shown counts; grey for hidden ones.
@@ -192,4 +193,34 @@ else:
         file_name=f"{area}-{layer}-figures.csv",
         mime="text/csv",
         key="partner_csv",
+    )
+
+if len(months):
+    # the last twelve published months; built only when clicked, through the same
+    # privacy functions as this page (so each download is audited once)
+    recent = months["period"].tolist()[-12:]
+    ps = res.areas.get(area).partnership_start
+    pack_since = ps if ps is not None and recent[0] < ps.strftime("%Y-%m") <= recent[-1] else None
+    pack_store, pack_settings = res.store, res.settings
+    pack_org = org if user.role != Role.PARTNER else None
+
+    def _pack() -> str:
+        return build_meeting_pack(
+            pack_store,
+            sess,
+            settings=pack_settings,
+            area=area,
+            start=recent[0],
+            end=recent[-1],
+            since=pack_since,
+            organisation=pack_org,
+        )
+
+    st.download_button(
+        "Download meeting pack (HTML, works offline)",
+        _pack,
+        file_name=f"{area}-partner-meeting-pack-{recent[0]}-to-{recent[-1]}.html",
+        mime="text/html",
+        key="partner_pack",
+        on_click="ignore",
     )

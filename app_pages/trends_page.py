@@ -12,6 +12,7 @@ from app_pages import common as c
 from clic_geo import figures
 from clic_geo.auth import Role
 from clic_geo.mapping import CATEGORY_COLOURS
+from clic_geo.meeting_pack import build_meeting_pack
 from clic_geo.schema import CATEGORY_LABELS, Col
 
 user = c.guard(Role.OFFICER, Role.ADMIN)
@@ -117,3 +118,31 @@ if span is not None and period is not None:
         }
     )
     st.dataframe(shown, hide_index=True, width="stretch")
+
+    st.subheader("Meeting pack")
+    if area_arg is None:
+        st.caption("Choose one area to download its meeting pack.")
+    else:
+        # built only when clicked (so each download is audited once), with what the
+        # page shows: the area, the months of the period and the before/after date
+        store, settings, sess = res.store, res.settings, c.session()
+        first, last, since = start.strftime("%Y-%m"), end.strftime("%Y-%m"), split
+
+        def _pack() -> str:
+            return build_meeting_pack(
+                store, sess, settings=settings, area=area_arg, start=first, end=last, since=since
+            )
+
+        st.download_button(
+            "Download meeting pack (HTML, works offline)",
+            _pack,
+            file_name=f"{area_arg}-meeting-pack-{first}-to-{last}.html",
+            mime="text/html",
+            key="trends_pack",
+            on_click="ignore",
+        )
+        st.caption(
+            "One HTML file with these charts, the hotspots by trend and a map; it opens "
+            "on a laptop with no network. It holds officer figures: do not send it to partners "
+            "(they download their own from the Partnership figures page)."
+        )

@@ -35,6 +35,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Literal
 
 import geopandas as gpd
 import pandas as pd
@@ -137,10 +138,19 @@ def _round_to(settings: Settings) -> int:
     return value
 
 
+def _caller(store: Store, session: Session | str, now: datetime | None) -> User | str:
+    """The signed-in user, or ``"cli"`` for the command line (the machine's own operator)."""
+    if session == "cli":
+        return "cli"
+    if not isinstance(session, Session):
+        raise PermissionDeniedError("partner figures need a session or 'cli'")
+    return validate_session(store, session, now=now)
+
+
 def _scope_for(
-    store: Store, user: User, areas: AreaSet, organisation: str | None, now: datetime | None
+    store: Store, user: User | str, areas: AreaSet, organisation: str | None, now: datetime | None
 ) -> IsaScope:
-    if user.role == Role.PARTNER:
+    if isinstance(user, User) and user.role == Role.PARTNER:
         if organisation not in (None, user.organisation_id):
             _deny(store, user, "other_organisation", now)
         scope = get_isa_scope(store, user.organisation_id)
@@ -157,7 +167,7 @@ def _scope_for(
 
 def _deny(
     store: Store,
-    user: User,
+    user: User | str,
     reason: str,
     now: datetime | None,
     *,
@@ -189,7 +199,7 @@ def _safe_id(value: str) -> bool:
 
 def _check_request(
     store: Store,
-    user: User,
+    user: User | str,
     scope: IsaScope,
     areas: Sequence[str],
     layers: Sequence[str],
@@ -233,7 +243,7 @@ def _years(scope: IsaScope, years: Sequence[int] | None, until: pd.Period) -> li
 
 def partner_area_table(
     store: Store,
-    session: Session,
+    session: Session | Literal["cli"],
     *,
     settings: Settings,
     layers: Sequence[str] | None = None,
@@ -248,7 +258,9 @@ def partner_area_table(
     Parameters
     ----------
     store, session
-        The store and the caller's session (checked here).
+        The store and the caller's session (checked here), or ``"cli"`` for the
+        command line (which sees what an officer sees, or with ``organisation``
+        that organisation's view).
     settings : Settings
         Gives the areas, the threshold and the rounding.
     layers, areas : sequence of str, optional
@@ -267,7 +279,7 @@ def partner_area_table(
     PermissionDeniedError
         An area or layer outside the partner's scope, another organisation, or no scope.
     """
-    user = validate_session(store, session, now=now)
+    user = _caller(store, session, now)
     area_set = load_areas(settings.areas_dir)
     scope = _scope_for(store, user, area_set, organisation, now)
     area_ids, layer_list = _check_request(
@@ -322,7 +334,7 @@ def partner_area_table(
 
 def partner_grid(
     store: Store,
-    session: Session,
+    session: Session | Literal["cli"],
     layer: str,
     quarter: str,
     *,
@@ -345,7 +357,7 @@ def partner_grid(
     ConfigError
         For the active-lines layer (no locations) or a malformed quarter.
     """
-    user = validate_session(store, session, now=now)
+    user = _caller(store, session, now)
     area_set = load_areas(settings.areas_dir)
     scope = _scope_for(store, user, area_set, organisation, now)
     area_ids, (lay,) = _check_request(

@@ -14,12 +14,22 @@ from collections.abc import Sequence
 
 from clic_geo import __version__
 from clic_geo._errors import ClicGeoError, InputFileError
-from clic_geo.cli import _areas, _demo, _hotspots, _import, _plan, _serve, _status, _users
+from clic_geo.cli import (
+    _areas,
+    _demo,
+    _hotspots,
+    _import,
+    _pack,
+    _plan,
+    _serve,
+    _status,
+    _users,
+)
 
 __all__ = ["build_parser", "main"]
 
 #: Command modules, in the order ``--help`` lists them.
-COMMANDS = (_import, _demo, _areas, _status, _hotspots, _plan, _users, _serve)
+COMMANDS = (_import, _demo, _areas, _status, _hotspots, _plan, _pack, _users, _serve)
 
 
 def build_parser() -> argparse.ArgumentParser:
