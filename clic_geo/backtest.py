@@ -184,14 +184,16 @@ def choose_scale(
     budget_km2: float = 1.0,
     **params: Any,
 ) -> float:
-    """The DBSCAN radius that best forecasts the input's own last month.
+    """The DBSCAN radius that best forecasts the input's own latest month.
 
-    Each radius in ``scales_m`` builds a map from every month of ``incidents`` but
-    the last, and is scored by how many of the last month's incidents fall in its
-    best ``budget_km2`` (hit rate, as the backtest scores). The best wins; ties go to
-    the smaller radius. Only the input is used, never the month being forecast, so
-    a backtest of the recommended map stays honest. With one month, or fewer than
-    :data:`MIN_SCALE_TEST_INCIDENTS` in the last, :data:`FALLBACK_SCALE_M`.
+    The test month is the input's latest month with at least
+    :data:`MIN_SCALE_TEST_INCIDENTS` incidents (so a month that has only just begun
+    is passed over). Each radius in ``scales_m`` builds a map from the months before
+    it and is scored by how many of the test month's incidents fall in its best
+    ``budget_km2`` (hit rate, as the backtest scores). The best wins; ties go to the
+    smaller radius. Only the input is used, never the month being forecast, so a
+    backtest of the recommended map stays honest. With no testable month,
+    :data:`FALLBACK_SCALE_M`.
 
     Examples
     --------
@@ -203,13 +205,16 @@ def choose_scale(
     >>> choose_scale(df) in SCALES_M
     True
     """
-    months = sorted(set(incidents["month"])) if len(incidents) else []
-    if len(months) < 2:
+    counts = incidents["month"].value_counts() if len(incidents) else pd.Series(dtype=int)
+    months = sorted(counts.index)
+    # the test month: the latest with enough incidents and a month before it (a month
+    # that has only just begun, as live data has, is left out of the test)
+    testable = [m for m in months[1:] if counts[m] >= MIN_SCALE_TEST_INCIDENTS]
+    if not testable:
         return FALLBACK_SCALE_M
-    last = incidents["month"] == months[-1]
-    fit, check = incidents[~last], incidents[last]
-    if len(check) < MIN_SCALE_TEST_INCIDENTS:
-        return FALLBACK_SCALE_M
+    test_month = testable[-1]
+    fit = incidents[incidents["month"] < test_month]
+    check = incidents[incidents["month"] == test_month]
     e, n = check["easting"].to_numpy(float), check["northing"].to_numpy(float)
     best, best_hit = FALLBACK_SCALE_M, -1.0
     for eps in scales_m:

@@ -245,9 +245,12 @@ def test_choose_scale_uses_only_the_input_and_picks_the_radius_that_forecasts_it
         )
         sparse.append(pd.DataFrame({"easting": xy[:, 0], "northing": xy[:, 1], "month": m}))
     assert choose_scale(pd.concat(sparse, ignore_index=True), budget_km2=1.0) == 300.0
-    # the last month is what is tested: too few incidents in it, no test
+    # a last month that has only just begun is passed over: the month before is tested
     thin = pd.concat([df[df["month"] < "2024-03"], df[df["month"] == "2024-03"].head(3)])
-    assert choose_scale(thin) == FALLBACK_SCALE_M
+    for budget in (0.25, 1.0):
+        before = choose_scale(df[df["month"] < "2024-03"], budget_km2=budget)
+        assert choose_scale(thin, budget_km2=budget) == before
+    # nothing to test on: one month only
     assert choose_scale(df[df["month"] == "2024-01"]) == FALLBACK_SCALE_M
 
 
