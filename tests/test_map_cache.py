@@ -13,6 +13,7 @@ import logging
 from datetime import date
 
 import pandas as pd
+import streamlit as st
 
 from clic_geo.settings import load_settings
 from clic_geo.store import Store
@@ -46,6 +47,7 @@ def last_12_months() -> tuple[date, date]:
 def test_a_filter_change_reclusters_only_what_changed(app_env, caplog) -> None:  # noqa: F811
     caplog.set_level(logging.DEBUG, logger="clic_geo.hotspots")
     caplog.set_level(logging.DEBUG, logger="clic_geo.forecast")
+    st.cache_data.clear()  # earlier tests in this process may have built the same maps
     at = run()
     assert not at.exception
     # the period's hotspot map; the trust backtest waits until it is asked for
