@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+import folium
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
@@ -22,7 +23,7 @@ from clic_geo.auth import AuthenticationError, AuthPolicy, Role, Session, Sessio
 from clic_geo.auth import validate_session as _validate
 from clic_geo.demo_accounts import sync_demo_accounts
 from clic_geo.forecast import TrustSummary, trust_summary
-from clic_geo.mapping import MapAssets
+from clic_geo.mapping import MapAssets, offline_map
 from clic_geo.seeding import seed_demo
 from clic_geo.settings import Settings, load_settings
 from clic_geo.store import Store
@@ -211,6 +212,20 @@ def trust(v: int, area: str, cats: tuple[str, ...], before_month: str) -> TrustS
 def day_span(v: int) -> tuple[date, date] | None:
     """First and last day with incidents."""
     return resources().store.date_span()
+
+
+def base_map(center: tuple[float, float], zoom: int) -> folium.Map:
+    """An empty map with the configured tiles (or none), the locally served map
+    libraries and the police-data attribution: what every page's map starts from."""
+    res = resources()
+    return offline_map(
+        center=center,
+        zoom=zoom,
+        tile_url=res.settings.tile_url,
+        tile_attribution=res.settings.tile_attribution,
+        assets=res.assets,
+        attribution=ATTRIBUTION_POLICE,
+    )
 
 
 def to_gdf(df: pd.DataFrame) -> gpd.GeoDataFrame:

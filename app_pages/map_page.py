@@ -107,14 +107,7 @@ def build_map(
         a = res.areas.get(area)
         center, zoom = (a.view_lat, a.view_lon), a.view_zoom
         minx, miny, maxx, maxy = a.geometry.bounds
-    m = mapping.offline_map(
-        center=center,
-        zoom=zoom,
-        tile_url=res.settings.tile_url,
-        tile_attribution=res.settings.tile_attribution,
-        assets=res.assets,
-        attribution=c.ATTRIBUTION_POLICE,
-    )
+    m = c.base_map(center, zoom)
     m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(30, 30))
     legend = []
     if "boundaries" in layers:

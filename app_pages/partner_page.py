@@ -145,14 +145,7 @@ else:
     colours = {str(i): STEPS[min(i, len(STEPS) - 1)] for i in range(len(STEPS))}
     colours["hidden"] = HIDDEN
     a = res.areas.get(area)
-    m = mapping.offline_map(
-        center=(a.view_lat, a.view_lon),
-        zoom=a.view_zoom,
-        tile_url=res.settings.tile_url,
-        tile_attribution=res.settings.tile_attribution,
-        assets=res.assets,
-        attribution=c.ATTRIBUTION_POLICE,
-    )
+    m = c.base_map((a.view_lat, a.view_lon), a.view_zoom)
     minx, miny, maxx, maxy = a.geometry.bounds
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     mapping.add_boundaries(m, res.areas_gdf[res.areas_gdf["id"] == area])

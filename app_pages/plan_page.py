@@ -83,14 +83,7 @@ def _route_stops(plan: DayPlan) -> list[dict]:
 def route_map(plan: DayPlan):
     res = c.resources()
     a = plan.area
-    m = mapping.offline_map(
-        center=(a.view_lat, a.view_lon),
-        zoom=a.view_zoom,
-        tile_url=res.settings.tile_url,
-        tile_attribution=res.settings.tile_attribution,
-        assets=res.assets,
-        attribution=c.ATTRIBUTION_POLICE,
-    )
+    m = c.base_map((a.view_lat, a.view_lon), a.view_zoom)
     mapping.add_boundaries(m, res.areas_gdf[res.areas_gdf["id"] == a.id])
     r = plan.route
     stops = _route_stops(plan)

@@ -216,6 +216,7 @@ def choose_scale(
     fit = incidents[incidents["month"] < test_month]
     check = incidents[incidents["month"] == test_month]
     e, n = check["easting"].to_numpy(float), check["northing"].to_numpy(float)
+    params = {k: v for k, v in params.items() if k != "eps_m"}  # the radius is what varies
     best, best_hit = FALLBACK_SCALE_M, -1.0
     for eps in scales_m:
         chosen, _ = select_within_budget(recommended(fit, **{**params, "eps_m": eps}), budget_km2)
@@ -238,7 +239,7 @@ def recommended(train: pd.DataFrame, **params: Any) -> list[shapely.Geometry]:
     if len(train) == 0:
         return []
     if p["eps_m"] == "auto":
-        p["eps_m"] = choose_scale(train, **{k: v for k, v in p.items() if k != "eps_m"})
+        p["eps_m"] = choose_scale(train, **p)
     hs = HotspotFinder(**p).fit(train).hotspots_
     return list(hs.to_crs(BNG).geometry)
 

@@ -125,7 +125,7 @@ def recommended_map(
     log.debug("hotspot map built: %d incidents", len(incidents))
     p = {**RECOMMENDED, **params}
     if p["eps_m"] == "auto":
-        p["eps_m"] = choose_scale(incidents, **{k: v for k, v in p.items() if k != "eps_m"})
+        p["eps_m"] = choose_scale(incidents, **p)
     layer = build_layer("incidents", incidents=incidents)
     return find_hotspots(layer, **{**p, "n_simulations": n_simulations})
 

@@ -15,7 +15,6 @@ body, every websocket frame, and the final DOM of the page and of its frames.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from pathlib import Path
@@ -61,9 +60,6 @@ def _check(at, secrets, what: str) -> str:
     assert not at.exception, [e.value for e in at.exception]
     blob = apptest_payload(at)
     found = scan(blob, secrets)
-    if found and os.environ.get("LEAK_DEBUG"):
-        i = blob.find(found[0].value.split(",")[0])
-        print("CONTEXT", blob[max(0, i - 400) : i + 200])
     assert found == [], f"{what}: {[str(f) for f in found]}"
     assert MARK not in blob, what
     return blob
