@@ -15,7 +15,8 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages import common as c
-from clic_geo.auth import Role, logout
+from clic_geo.access.auth import logout
+from clic_geo.access.identity import Role
 
 HERE = Path(__file__).parent
 if os.environ.get("CLIC_LOG") and not logging.getLogger("clic_geo").handlers:

@@ -1,6 +1,6 @@
 """Admin: user accounts, organisations and their information sharing agreement scopes.
 
-Every change goes through :mod:`clic_geo.accounts` / :mod:`clic_geo.isa`, which check
+Every change goes through :mod:`clic_geo.access.accounts` / :mod:`clic_geo.access.isa`, which check
 that the signed-in user is an admin and write the audit log.
 """
 
@@ -12,7 +12,7 @@ import streamlit as st
 
 from app_pages import common as c
 from clic_geo._errors import ClicGeoError
-from clic_geo.accounts import (
+from clic_geo.access.accounts import (
     create_organisation,
     create_user,
     list_organisations,
@@ -23,8 +23,8 @@ from clic_geo.accounts import (
     set_role,
     unlock,
 )
-from clic_geo.auth import Role
-from clic_geo.isa import LAYER_LABELS, Layer, get_isa_scope, list_isa_scopes, set_isa_scope
+from clic_geo.access.identity import Role
+from clic_geo.access.isa import LAYER_LABELS, Layer, get_isa_scope, list_isa_scopes, set_isa_scope
 
 c.guard(Role.ADMIN)
 res = c.resources()

@@ -10,8 +10,8 @@ import json
 import streamlit as st
 
 from app_pages import common as c
-from clic_geo.audit import read_audit
-from clic_geo.auth import Role
+from clic_geo.access.audit_log import read_audit
+from clic_geo.access.identity import Role
 
 c.guard(Role.OFFICER, Role.ADMIN)
 res = c.resources()

@@ -17,14 +17,16 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from clic_geo.areas import AreaSet, ServiceArea, load_areas, load_service_area
-from clic_geo.audit import Action, AuditOutcome, record, record_action
-from clic_geo.auth import AuthenticationError, AuthPolicy, Role, Session, SessionExpiredError, User
-from clic_geo.auth import validate_session as _validate
-from clic_geo.demo_accounts import sync_demo_accounts
-from clic_geo.forecast import TrustSummary, trust_summary
-from clic_geo.mapping import MapAssets, offline_map
-from clic_geo.seeding import seed_demo
+from clic_geo.access.audit import Action, AuditOutcome, record
+from clic_geo.access.audit_log import record_action
+from clic_geo.access.auth import AuthenticationError, AuthPolicy, SessionExpiredError
+from clic_geo.access.auth import validate_session as _validate
+from clic_geo.access.identity import Role, Session, User
+from clic_geo.demo.accounts import sync_demo_accounts
+from clic_geo.demo.seeding import seed_demo
+from clic_geo.geo.areas import AreaSet, ServiceArea, load_areas, load_service_area
+from clic_geo.hotspots.forecast import TrustSummary, trust_summary
+from clic_geo.reporting.maps import MapAssets, offline_map
 from clic_geo.settings import Settings, load_settings
 from clic_geo.store import Store
 

@@ -12,13 +12,14 @@ import streamlit as st
 
 from app_pages import common as c
 from clic_geo._errors import ClicGeoError
-from clic_geo.audit import Action, record_action
-from clic_geo.auth import Role
+from clic_geo.access.audit import Action
+from clic_geo.access.audit_log import record_action
+from clic_geo.access.identity import Role
 from clic_geo.export import safe_csv_frame
-from clic_geo.importer import validation_context
-from clic_geo.readers import read_table
+from clic_geo.ingest.importer import validation_context
+from clic_geo.ingest.readers import read_table
+from clic_geo.ingest.validate import validate
 from clic_geo.schema import COUNTY_LINES_CATEGORIES
-from clic_geo.validate import validate
 
 KINDS = {
     "incidents": "Incidents",

@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common as c
-from clic_geo.auth import AuthenticationError, login, login_oidc
-from clic_geo.demo_accounts import DEMO_ACCOUNTS
+from clic_geo.access.auth import AuthenticationError, login, login_oidc
+from clic_geo.demo.accounts import DEMO_ACCOUNTS
 
 
 def _oidc_configured() -> bool:

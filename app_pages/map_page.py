@@ -1,7 +1,7 @@
 """Map: where the problem is now, how far to trust the hotspots, what the team has covered.
 
-Hotspots are the recommended map (:mod:`clic_geo.forecast`) of the chosen period and
-categories, with trends from a 12-month history (:mod:`clic_geo.current`). Clicking
+Hotspots are the recommended map (:mod:`clic_geo.hotspots.forecast`) of the chosen period and
+categories, with trends from a 12-month history (:mod:`clic_geo.hotspots.current`). Clicking
 a hotspot on the map or in the table shows its statistics and monthly history.
 """
 
@@ -16,9 +16,9 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages import common as c
-from clic_geo import mapping
-from clic_geo.auth import Role
-from clic_geo.current import TREND_MEANING, current_hotspots
+from clic_geo.access.identity import Role
+from clic_geo.hotspots.current import TREND_MEANING, current_hotspots
+from clic_geo.reporting import maps as mapping
 from clic_geo.schema import CATEGORY_LABELS, COUNTY_LINES_CATEGORIES, CUCKOOING_LABELS, Col
 
 LAYERS = {

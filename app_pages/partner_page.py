@@ -1,6 +1,6 @@
 """Partnership figures: what a partner organisation may see under its ISA, and nothing more.
 
-Everything on this page comes from :mod:`clic_geo.privacy`, which aggregates on the
+Everything on this page comes from :mod:`clic_geo.access.privacy`, which aggregates on the
 server (area counts and 250 m squares), suppresses small numbers and refuses anything
 outside the organisation's scope before anything is sent to the browser. Officers and
 admins use the same page to preview exactly what a partner sees.
@@ -18,11 +18,16 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages import common as c
-from clic_geo import mapping
-from clic_geo.auth import Role
-from clic_geo.isa import LAYER_LABELS, get_isa_scope, list_isa_scopes
-from clic_geo.meeting_pack import build_meeting_pack
-from clic_geo.privacy import partner_area_table, partner_export_csv, partner_grid, partner_scope
+from clic_geo.access.identity import Role
+from clic_geo.access.isa import LAYER_LABELS, get_isa_scope, list_isa_scopes
+from clic_geo.access.privacy import (
+    partner_area_table,
+    partner_export_csv,
+    partner_grid,
+    partner_scope,
+)
+from clic_geo.reporting import maps as mapping
+from clic_geo.reporting.pack_service import build_meeting_pack
 
 #: Colour-blind-safe sequential colours (viridis) for shown counts; grey for hidden ones.
 STEPS = ["#fde725", "#5ec962", "#21918c", "#3b528b", "#440154"]

@@ -1,7 +1,8 @@
 """Plan tomorrow: the day's candidates and why, the walking route, the outcomes afterwards.
 
 The sergeant's daily job. Candidates and their priorities come from
-:func:`clic_geo.planner.day_candidates`, the route from :func:`clic_geo.planner.plan_day`
+:func:`clic_geo.planning.plan_service.day_candidates`, the route from
+:func:`clic_geo.planning.plan_service.plan_day`
 (the same call as ``clic-geo plan --area``). The plan is kept in
 ``st.session_state["clic_plan"]`` so the Map page can show it as its "Planned route"
 layer. Recorded visits go to :meth:`Store.record_visit`, which changes the data
@@ -17,17 +18,24 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages import common as c
-from clic_geo import mapping
 from clic_geo._errors import ClicGeoError, ConfigError
-from clic_geo.audit import Action, record_action
-from clic_geo.auth import Role
-from clic_geo.current import current_hotspots
+from clic_geo.access.audit import Action
+from clic_geo.access.audit_log import record_action
+from clic_geo.access.identity import Role
 from clic_geo.export import safe_csv_frame
-from clic_geo.network import DEFAULT_DETOUR_FACTOR
-from clic_geo.planner import DayPlan, DayRequest, check_in_area, day_candidates, plan_day
-from clic_geo.priority import DEFAULT_VISIT_MINUTES
-from clic_geo.route_sheet import route_gpx, route_sheet_html, route_table
-from clic_geo.routing import DEFAULT_WALK_SPEED_KMH, InfeasiblePlanError
+from clic_geo.geo.network import DEFAULT_DETOUR_FACTOR
+from clic_geo.hotspots.current import current_hotspots
+from clic_geo.planning.plan_service import (
+    DayPlan,
+    DayRequest,
+    check_in_area,
+    day_candidates,
+    plan_day,
+)
+from clic_geo.planning.priority import DEFAULT_VISIT_MINUTES
+from clic_geo.planning.route_model import DEFAULT_WALK_SPEED_KMH, InfeasiblePlanError
+from clic_geo.planning.route_sheet import route_gpx, route_sheet_html, route_table
+from clic_geo.reporting import maps as mapping
 from clic_geo.schema import (
     COUNTY_LINES_CATEGORIES,
     OUTCOME_LABELS,

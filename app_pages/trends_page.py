@@ -9,10 +9,10 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common as c
-from clic_geo import figures
-from clic_geo.auth import Role
-from clic_geo.mapping import CATEGORY_COLOURS
-from clic_geo.meeting_pack import build_meeting_pack
+from clic_geo.access.identity import Role
+from clic_geo.reporting import figures
+from clic_geo.reporting.maps import CATEGORY_COLOURS
+from clic_geo.reporting.pack_service import build_meeting_pack
 from clic_geo.schema import CATEGORY_LABELS, Col
 
 user = c.guard(Role.OFFICER, Role.ADMIN)

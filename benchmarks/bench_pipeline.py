@@ -49,7 +49,7 @@ MIN_SAMPLES = 8
 
 def make_csv(n: int, path: Path, seed: int = 0) -> None:
     """A street-level CSV of ``n`` incidents over England (3 months)."""
-    from clic_geo.geo import to_wgs84
+    from clic_geo.geo.crs import to_wgs84
 
     rng = np.random.default_rng(seed)
     n_towns = 400
@@ -105,9 +105,9 @@ def peak_mb() -> float:
 
 
 def context():
-    from clic_geo.areas import ServiceArea, load_areas
+    from clic_geo.geo.areas import ServiceArea, load_areas
+    from clic_geo.ingest.checks import ValidationContext
     from clic_geo.settings import REPO_ROOT
-    from clic_geo.validate import ValidationContext
 
     england = ServiceArea("England (benchmark)", shapely.box(-6.5, 49.8, 2.0, 56.0))
     return ValidationContext(
@@ -122,10 +122,10 @@ STAGES = ("read", "validate", "project", "cluster", "polygons", "statistics")
 
 def run_pipeline(path: Path, n_simulations: int) -> dict:
     """One pipeline run, timed per stage (in this process)."""
-    from clic_geo.hotspots import HotspotFinder
-    from clic_geo.layers import build_layer
-    from clic_geo.readers import read_table
-    from clic_geo.validate import validate
+    from clic_geo.hotspots.engine import HotspotFinder
+    from clic_geo.hotspots.layers import build_layer
+    from clic_geo.ingest.readers import read_table
+    from clic_geo.ingest.validate import validate
 
     ctx = context()
     t = {}
@@ -161,7 +161,7 @@ def run_reference(path: Path) -> dict:
     """scikit-learn's DBSCAN on every row's projected point (as the pipeline projects)."""
     from sklearn.cluster import DBSCAN
 
-    from clic_geo.geo import to_bng
+    from clic_geo.geo.crs import to_bng
 
     t0 = time.perf_counter()
     df = pd.read_csv(path, usecols=["Longitude", "Latitude"])

@@ -22,14 +22,11 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from clic_geo import geo
-from clic_geo._baselines import (
-    exact_prize_route,
-    held_karp_path,
-    nearest_neighbour_path,
-)
-from clic_geo.network import StraightLine
-from clic_geo.routing import DayOptions, plan_route
+from clic_geo.geo import crs
+from clic_geo.geo.network import StraightLine
+from clic_geo.planning.baselines import exact_prize_route, held_karp_path, nearest_neighbour_path
+from clic_geo.planning.route_model import DayOptions
+from clic_geo.planning.routing import plan_route
 
 BASE = (54.114, -3.2268)
 T0 = datetime(2026, 11, 23, 9, 30)
@@ -37,13 +34,13 @@ T0 = datetime(2026, 11, 23, 9, 30)
 
 def instance(seed: int, n: int, *, clustered: bool = False) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    e0, n0 = geo.to_bng([BASE[1]], [BASE[0]])
+    e0, n0 = crs.to_bng([BASE[1]], [BASE[0]])
     if clustered:  # addresses of concern bunch in a few estates
         centres = rng.uniform(-1500, 1500, (4, 2))
         xy = centres[rng.integers(0, 4, n)] + rng.normal(0, 150, (n, 2))
     else:
         xy = rng.uniform(-1500, 1500, (n, 2))
-    lon, lat = geo.to_wgs84(e0 + xy[:, 0], n0 + xy[:, 1])
+    lon, lat = crs.to_wgs84(e0 + xy[:, 0], n0 + xy[:, 1])
     return pd.DataFrame(
         {
             "id": [f"s{i}" for i in range(n)],
@@ -59,7 +56,7 @@ def instance(seed: int, n: int, *, clustered: bool = False) -> pd.DataFrame:
 def matrix(stops: pd.DataFrame) -> np.ndarray:
     lats = np.r_[BASE[0], stops["latitude"], BASE[0]]
     lons = np.r_[BASE[1], stops["longitude"], BASE[1]]
-    return StraightLine(1.3).matrix_m(*geo.to_bng(lons, lats))[0]
+    return StraightLine(1.3).matrix_m(*crs.to_bng(lons, lats))[0]
 
 
 def summary(xs: list[float], fmt: str = "{:.4f}") -> str:

@@ -21,8 +21,8 @@ import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
-from clic_geo.areas import load_areas
-from clic_geo.mapping import offline_map
+from clic_geo.geo.areas import load_areas
+from clic_geo.reporting.maps import offline_map
 from clic_geo.schema import CATEGORY_LABELS, COUNTY_LINES_CATEGORIES
 from clic_geo.settings import load_settings
 from clic_geo.store import Store

@@ -1,9 +1,11 @@
 """clic_geo: hotspot mapping and visit planning for 1-CLIC (County Lines Informed Cumbria).
 
 The library is pure (no user interface); ``app.py`` is a thin Streamlit front end.
-Modules, in the order data flows: :mod:`readers` -> :mod:`validate` -> :mod:`store`
-(:mod:`importer` ties them together), :mod:`areas`, :mod:`geo`, :mod:`demo`,
-:mod:`export`, :mod:`cli`.
+Packages from the bottom up, each importing only those below it (``docs/code-map.md``):
+the foundation modules here (:mod:`_errors`, :mod:`schema`, :mod:`vocab`,
+:mod:`settings`, :mod:`export`), then :mod:`geo`, :mod:`store`, :mod:`ingest`,
+:mod:`access`, :mod:`hotspots`, :mod:`planning`, :mod:`reporting`, :mod:`demo` and
+:mod:`cli`.
 """
 
 from importlib.metadata import PackageNotFoundError, version

@@ -14,9 +14,15 @@ __all__ = [
     "COUNTY_LINES_CATEGORIES",
     "CUCKOOING_LABELS",
     "HARDENING_LABELS",
+    "KEY",
+    "MAX_TEXT",
+    "OUTCOME_COL",
     "OUTCOME_LABELS",
     "POLICE_UK_CATEGORY",
+    "REASON_COL",
     "REFERRAL_LABELS",
+    "ROW",
+    "ROW_COL",
     "SUPPORT_LABELS",
     "TREND_LABELS",
     "Category",
@@ -30,6 +36,18 @@ __all__ = [
     "TimePrecision",
     "Trend",
 ]
+
+
+#: Columns a reader adds to the rows it could not use, and to rejects files.
+ROW_COL: Final = "file_row"
+REASON_COL: Final = "reason"
+OUTCOME_COL: Final = "import_outcome"
+#: Columns validation adds to accepted rows: the stable identity used to spot
+#: duplicates, and the spreadsheet row the record came from.
+KEY: Final = "key"
+ROW: Final = "_row"
+#: The longest free text accepted in one field.
+MAX_TEXT: Final = 10_000
 
 
 class Col:

@@ -1,16 +1,16 @@
 """What people write in spreadsheets, mapped to the controlled vocabularies.
 
-Keys are normalised with :func:`clic_geo._parse.normalise_token` (lower case,
+Keys are normalised with :func:`normalise_token` (lower case,
 separators unified). Every enum value and label is accepted as well.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from types import MappingProxyType
 
-from clic_geo._parse import normalise_token
 from clic_geo.schema import (
     CATEGORY_LABELS,
     CUCKOOING_LABELS,
@@ -36,7 +36,16 @@ __all__ = [
     "REFERRAL_ALIASES",
     "STATUS_ALIASES",
     "SUPPORT_ALIASES",
+    "normalise_token",
 ]
+
+
+def normalise_token(s: str) -> str:
+    """Lower-case, trim, unify separators: the key for alias lookups."""
+    s = s.strip().lower().replace("&", " and ")
+    s = re.sub(r"[_\-./]+", " ", s)
+    s = re.sub(r"[^\w ]+", "", s)
+    return re.sub(r"\s+", " ", s).strip()
 
 
 def _build(

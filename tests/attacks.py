@@ -1,4 +1,4 @@
-"""Attacks on published tables, written independently of clic_geo.suppression.
+"""Attacks on published tables, written independently of clic_geo.access.suppression.
 
 - :func:`single_unknown_attack`: what a person with a spreadsheet does: solve every
   line with one unknown, again and again.
@@ -12,7 +12,7 @@ import math
 import numpy as np
 from scipy.optimize import linprog
 
-from clic_geo.suppression import Status
+from clic_geo.access.suppression import Status
 
 T = 10
 

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from clic_geo._auth_tables import audit_log
-from clic_geo.auth import AuthPolicy
+from clic_geo.access.auth import AuthPolicy
 from clic_geo.store import Store
+from clic_geo.store.auth_tables import audit_log
 
 #: A fixed clock: tests pass ``now=`` instead of sleeping.
 T0 = datetime(2026, 11, 20, 9, 0, 0)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from clic_geo.importer import validation_context
+from clic_geo.ingest.checks import ValidationContext
+from clic_geo.ingest.importer import validation_context
 from clic_geo.settings import REPO_ROOT, Settings, load_settings
 from clic_geo.store import Store
-from clic_geo.validate import ValidationContext
 
 SHARED = (REPO_ROOT.parent / "shared").resolve()
 SHARED_DATA = SHARED / "data"

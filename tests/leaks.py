@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from clic_geo.importer import import_file
-from clic_geo.privacy import CELL_M
+from clic_geo.access.privacy import CELL_M
+from clic_geo.ingest.importer import import_file
 from clic_geo.settings import Settings
 from clic_geo.store import Store
 

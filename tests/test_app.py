@@ -14,9 +14,9 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from app_pages.common import SESSION_KEY
-from clic_geo.auth import LOGIN_FAILED, AuthPolicy, login, logout
-from clic_geo.importer import import_file
-from clic_geo.seeding import seed_demo
+from clic_geo.access.auth import LOGIN_FAILED, AuthPolicy, login, logout
+from clic_geo.demo.seeding import seed_demo
+from clic_geo.ingest.importer import import_file
 from clic_geo.settings import REPO_ROOT, load_settings
 from clic_geo.store import Store
 from tests.conftest import TODAY
@@ -277,7 +277,7 @@ def test_an_import_refreshes_what_the_pages_show(app_env, tmp_path) -> None:
 def test_single_sign_on_maps_to_a_provisioned_user(app_env) -> None:
     """As far as it can be tested without a live identity provider: AppTest fakes the
     signed-in identity (``st.user``) and the ``[auth]`` secrets."""
-    from clic_geo.accounts import create_user
+    from clic_geo.access.accounts import create_user
 
     at = AppTest.from_file(APP, default_timeout=120)
     at.secrets["auth"] = {

@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 
 from clic_geo._errors import ConfigError, InputFileError, NotFoundError
-from clic_geo.areas import (
+from clic_geo.cli import main
+from clic_geo.geo.areas import (
     build_area_from_boundaries,
     build_service_area_from_boundaries,
     load_areas,
     load_service_area,
     write_area,
 )
-from clic_geo.cli import main
 from clic_geo.settings import REPO_ROOT, load_settings
 from tests.conftest import BOUNDARIES
 
@@ -230,7 +230,7 @@ def test_unreadable_boundary_file(tmp_path: Path) -> None:
 
 
 def test_reassign_after_areas_change(settings, store, ctx, write, tmp_path: Path) -> None:
-    from clic_geo.importer import import_file
+    from clic_geo.ingest.importer import import_file
 
     p = write(
         "i.csv",

@@ -6,10 +6,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from clic_geo import accounts
 from clic_geo._errors import PermissionDeniedError
-from clic_geo.audit import Action, AuditValueError, read_audit, record, record_action
-from clic_geo.auth import AuthPolicy, login
+from clic_geo.access import accounts
+from clic_geo.access.audit import Action, AuditValueError, record
+from clic_geo.access.audit_log import read_audit, record_action
+from clic_geo.access.auth import AuthPolicy, login
 from clic_geo.store import Store
 from tests.auth_fixtures import PW, T0, audit_rows, policy_fixture, store_fixture  # noqa: F401
 

@@ -7,14 +7,13 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from clic_geo import accounts
 from clic_geo._errors import ConfigError, NotFoundError, PermissionDeniedError
-from clic_geo.auth import (
+from clic_geo.access import accounts
+from clic_geo.access.auth import (
     LOGIN_FAILED,
     AuthenticationError,
     AuthPolicy,
     PasswordPolicyError,
-    Role,
     SessionExpiredError,
     check_password_policy,
     hash_password,
@@ -24,6 +23,7 @@ from clic_geo.auth import (
     validate_session,
     verify_password,
 )
+from clic_geo.access.identity import Role
 from clic_geo.settings import load_settings
 from clic_geo.store import Store
 from tests.auth_fixtures import PW, T0, audit_rows, policy_fixture, store_fixture  # noqa: F401

@@ -12,7 +12,8 @@ import pytest
 import shapely
 
 from clic_geo._errors import ConfigError
-from clic_geo.backtest import (
+from clic_geo.cli import main
+from clic_geo.hotspots.backtest import (
     Window,
     backtest,
     grid_count,
@@ -21,8 +22,7 @@ from clic_geo.backtest import (
     select_within_budget,
     summarise,
 )
-from clic_geo.cli import main
-from clic_geo.forecast import period_folds, trust_summary
+from clic_geo.hotspots.forecast import period_folds, trust_summary
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "police_uk_cumbria" / "street"
 
@@ -97,7 +97,7 @@ def test_naive_dbscan_hulls_are_buffered_100_m():
 
 
 def test_trust_summary_is_plain_on_the_demo():
-    from clic_geo.layers import build_layer
+    from clic_geo.hotspots.layers import build_layer
     from tests.test_hotspots import generate_demo
 
     inc = generate_demo().incidents
@@ -129,7 +129,7 @@ def test_trust_summary_with_too_little_history():
 
 
 def _police_csv(path: Path, months=("2024-01", "2024-02", "2024-03", "2024-04")) -> list[Path]:
-    from clic_geo.geo import to_wgs84
+    from clic_geo.geo.crs import to_wgs84
 
     rng = np.random.default_rng(1)
     files = []
@@ -201,7 +201,8 @@ def test_commands_report_bad_input(tmp_path, capsys, monkeypatch):
 @pytest.mark.skipif(not REAL.is_dir(), reason="real data.police.uk files not present")
 def test_real_months_hold_out_beats_grid_count(monkeypatch, tmp_path):
     """Cross-period protocol on the real Cumbria Drugs months (docs/hotspots.md)."""
-    from clic_geo.forecast import load_police_uk, tune
+    from clic_geo.hotspots.forecast import tune
+    from clic_geo.ingest.police_uk import load_police_uk
 
     monkeypatch.setenv("CLIC_DATA_DIR", str(tmp_path))
     lad = REAL.parent.parent / "boundaries_cumbria" / "lad_2013_cumbria_districts.geojson"
@@ -216,7 +217,7 @@ def test_real_months_hold_out_beats_grid_count(monkeypatch, tmp_path):
 
 def test_choose_scale_uses_only_the_input_and_picks_the_radius_that_forecasts_it():
     """Tight repeat spots 1 km apart: 75 m keeps them apart; 300 m would merge them."""
-    from clic_geo.backtest import FALLBACK_SCALE_M, choose_scale
+    from clic_geo.hotspots.backtest import FALLBACK_SCALE_M, choose_scale
 
     rng = np.random.default_rng(3)
     spots = np.array([[330_000 + 400 * i, 470_000 + 250 * (i % 2)] for i in range(30)], float)
@@ -265,8 +266,8 @@ def test_shipped_map_beats_grid_count_on_sparse_and_dense_layers(crime_type):
     Violence and anti-social behaviour (~1,300 and ~580 a month) were never used to choose any
     setting; with one fixed 300 m radius they lost every month to the grid count.
     """
-    from clic_geo.backtest import grid_count, recommended
-    from clic_geo.forecast import load_police_uk
+    from clic_geo.hotspots.backtest import grid_count, recommended
+    from clic_geo.ingest.police_uk import load_police_uk
 
     inc = load_police_uk(sorted(REAL.glob("*.csv")), types=[crime_type])
     res = backtest(inc, methods={"ours": recommended, "grid": grid_count}, budgets_km2=(1.0,))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from clic_geo.audit import read_audit
+from clic_geo.access.audit_log import read_audit
 from clic_geo.settings import REPO_ROOT, load_settings
 from clic_geo.store import Store
 from tests.browser import MAP_FRAME, browser, goto, serve, sign_in, wait_idle

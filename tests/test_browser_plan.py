@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from clic_geo.audit import read_audit
-from clic_geo.mapping import PALETTE
-from clic_geo.route_sheet import GPX_NS
+from clic_geo.access.audit_log import read_audit
+from clic_geo.planning.route_sheet import GPX_NS
+from clic_geo.reporting.maps import PALETTE
 from clic_geo.settings import REPO_ROOT, load_settings
 from clic_geo.store import Store
 from tests.browser import MAP_FRAME, browser, goto, serve, sign_in, wait_idle

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from clic_geo.importer import import_file
-from clic_geo.seeding import seed_demo
+from clic_geo.demo.seeding import seed_demo
+from clic_geo.ingest.importer import import_file
 from clic_geo.settings import REPO_ROOT, load_settings
 from clic_geo.store import Store
 from tests.browser import MAP_FRAME, browser, goto, serve, sign_in, wait_idle

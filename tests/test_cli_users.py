@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from clic_geo.auth import AuthenticationError, AuthPolicy, login
+from clic_geo.access.auth import AuthenticationError, AuthPolicy, login
 from clic_geo.cli import main
 from clic_geo.settings import load_settings
 from clic_geo.store import Store

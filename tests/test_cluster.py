@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clic_geo._errors import ClicGeoError, ConfigError
-from clic_geo.cluster import (
+from clic_geo.hotspots.cluster import (
     DBSCAN,
     HDBSCAN,
     STDBSCAN,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from clic_geo.importer import import_file
+from clic_geo.ingest.importer import import_file
 from clic_geo.settings import load_settings
 from clic_geo.store import Store
 
@@ -61,7 +61,7 @@ def test_killed_process_leaves_store_unchanged(tmp_path: Path) -> None:
     script = textwrap.dedent(
         f"""
         import os, signal
-        from clic_geo.importer import import_file
+        from clic_geo.ingest.importer import import_file
         from clic_geo.settings import load_settings
         def kill(_):
             os.kill(os.getpid(), signal.SIGKILL)

@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 import shapely
 
-from clic_geo.areas import load_areas
-from clic_geo.demo import generate, last_complete_month, write_demo
-from clic_geo.seeding import seed_demo
+from clic_geo.demo.scenario import last_complete_month
+from clic_geo.demo.seeding import seed_demo
+from clic_geo.demo.world import generate, write_demo
+from clic_geo.geo.areas import load_areas
 from clic_geo.settings import REPO_ROOT
 from tests.conftest import TODAY
 

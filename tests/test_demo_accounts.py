@@ -6,16 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from clic_geo import accounts
 from clic_geo._errors import PermissionDeniedError
-from clic_geo.auth import AuthenticationError, AuthPolicy, Role, login
-from clic_geo.demo_accounts import (
+from clic_geo.access import accounts
+from clic_geo.access.auth import AuthenticationError, AuthPolicy, login
+from clic_geo.access.identity import Role
+from clic_geo.access.isa import get_isa_scope, list_isa_scopes
+from clic_geo.demo.accounts import (
     DEMO_ACCOUNTS,
     ensure_demo_accounts,
     remove_demo_accounts,
     sync_demo_accounts,
 )
-from clic_geo.isa import get_isa_scope, list_isa_scopes
 from clic_geo.settings import Settings, load_settings
 from clic_geo.store import Store
 
@@ -95,7 +96,7 @@ def test_start_without_demo_mode_removes_them(env) -> None:
     for acc in DEMO_ACCOUNTS:
         with pytest.raises(AuthenticationError):
             login(store, acc.username, acc.password, policy=DEMO_POLICY)
-    from clic_geo.auth import validate_session
+    from clic_geo.access.auth import validate_session
 
     with pytest.raises(AuthenticationError):
         validate_session(store, s)

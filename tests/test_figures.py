@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from clic_geo import figures
+from clic_geo.reporting import figures
 
 
 def _incidents() -> pd.DataFrame:

@@ -12,10 +12,15 @@ import pytest
 import shapely
 
 from clic_geo._errors import ConfigError, CRSError
-from clic_geo.areas import load_areas
-from clic_geo.geo import BNG, WGS84, to_wgs84
-from clic_geo.hotspots import HOTSPOT_COLUMNS, HotspotFinder, area_hotspot_params, find_hotspots
-from clic_geo.layers import build_layer, points_bng
+from clic_geo.geo.areas import load_areas
+from clic_geo.geo.crs import BNG, WGS84, to_wgs84
+from clic_geo.hotspots.engine import (
+    HOTSPOT_COLUMNS,
+    HotspotFinder,
+    area_hotspot_params,
+    find_hotspots,
+)
+from clic_geo.hotspots.layers import build_layer, points_bng
 from clic_geo.schema import Col, Trend
 from clic_geo.settings import REPO_ROOT
 
@@ -26,7 +31,7 @@ def _points(xy, crs=BNG, **cols):
 
 def generate_demo():
     """The demo world."""
-    from clic_geo.demo import generate
+    from clic_geo.demo.world import generate
 
     return generate(today=date(2025, 6, 15))
 

@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 
 from clic_geo._errors import InputFileError
-from clic_geo.importer import import_file
-from clic_geo.readers import read_table
-from clic_geo.validate import map_headers, validate
+from clic_geo.ingest.checks import map_headers
+from clic_geo.ingest.importer import import_file
+from clic_geo.ingest.readers import read_table
+from clic_geo.ingest.validate import validate
 
 HEADER = "ref,date,type,latitude,longitude,notes\n"
 GOOD = "A1,2024-03-05 14:30,drug supply,54.1150,-3.2270,outside the shop\n"

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from clic_geo._errors import InputFileError
-from clic_geo.importer import import_file
+from clic_geo.ingest.importer import import_file
 
 ADDR_HEADER = (
     "id,address,latitude,longitude,status,status date,safe alert,protection plan,"

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import streamlit as st
 
-from clic_geo.isa import get_isa_scope
+from clic_geo.access.isa import get_isa_scope
 from clic_geo.settings import load_settings
 from clic_geo.store import Store
 from tests.leaks import MARK, apptest_payload, scan, seed_marked, store_secrets

@@ -1,7 +1,7 @@
 """The map page's caching holds, and its map stays small (counts and sizes, not timings).
 
-Every hotspot clustering run logs one debug line (``clic_geo.hotspots``), and every
-recommended map one more (``clic_geo.forecast``: a map is one clustering per radius it
+Every hotspot clustering run logs one debug line (``clic_geo.hotspots.engine``), and every
+recommended map one more (``clic_geo.hotspots.forecast``: a map is one clustering per radius it
 tries, then its own); the page's cached loaders must not repeat a map or a
 clustering whose inputs did not change. The speed
 itself is measured by ``benchmarks/bench_map_page.py``, in a real browser.
@@ -45,8 +45,8 @@ def last_12_months() -> tuple[date, date]:
 
 
 def test_a_filter_change_reclusters_only_what_changed(app_env, caplog) -> None:  # noqa: F811
-    caplog.set_level(logging.DEBUG, logger="clic_geo.hotspots")
-    caplog.set_level(logging.DEBUG, logger="clic_geo.forecast")
+    caplog.set_level(logging.DEBUG, logger="clic_geo.hotspots.engine")
+    caplog.set_level(logging.DEBUG, logger="clic_geo.hotspots.forecast")
     st.cache_data.clear()  # earlier tests in this process may have built the same maps
     at = run()
     assert not at.exception

@@ -12,15 +12,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from clic_geo import privacy
 from clic_geo._errors import ConfigError, NotFoundError, PermissionDeniedError
-from clic_geo.audit import Action, read_audit
-from clic_geo.auth import AuthPolicy, Session, login
+from clic_geo.access import privacy
+from clic_geo.access.audit import Action
+from clic_geo.access.audit_log import read_audit
+from clic_geo.access.auth import AuthPolicy, login
+from clic_geo.access.identity import Session
+from clic_geo.access.isa import get_isa_scope, set_isa_scope
 from clic_geo.cli import main
-from clic_geo.demo_accounts import DEMO_ACCOUNTS, sync_demo_accounts
-from clic_geo.isa import get_isa_scope, set_isa_scope
-from clic_geo.meeting_pack import build_meeting_pack
-from clic_geo.seeding import seed_demo
+from clic_geo.demo.accounts import DEMO_ACCOUNTS, sync_demo_accounts
+from clic_geo.demo.seeding import seed_demo
+from clic_geo.reporting.pack_service import build_meeting_pack
 from clic_geo.settings import REPO_ROOT, Settings, load_settings
 from clic_geo.store import Store
 from tests.leaks import MARK, Secrets, scan, seed_marked, store_secrets

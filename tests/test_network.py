@@ -13,10 +13,10 @@ import osmnx as ox
 import pytest
 import shapely
 
-from clic_geo import geo
 from clic_geo._errors import ConfigError, InputFileError
-from clic_geo.areas import load_areas
-from clic_geo.network import StraightLine, load_network
+from clic_geo.geo import crs as geo
+from clic_geo.geo.areas import load_areas
+from clic_geo.geo.network import StraightLine, load_network
 from clic_geo.settings import REPO_ROOT
 
 MAIN_ROADS = REPO_ROOT.parent / "shared" / "data" / "osm_cumbria" / "osm_main_roads_cumbria.geojson"

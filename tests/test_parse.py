@@ -10,9 +10,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clic_geo import geo
 from clic_geo._errors import CRSError
-from clic_geo._parse import parse_bool, parse_coordinate, parse_dates, parse_list, parse_number
+from clic_geo.geo import crs as geo
+from clic_geo.ingest.parse import (
+    parse_bool,
+    parse_coordinate,
+    parse_dates,
+    parse_list,
+    parse_number,
+)
 from clic_geo.vocab import SUPPORT_ALIASES
 
 

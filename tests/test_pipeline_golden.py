@@ -22,12 +22,13 @@ import pandas as pd
 import pytest
 import shapely
 
-from clic_geo.areas import ServiceArea, load_areas
-from clic_geo.hotspots import HotspotFinder
-from clic_geo.layers import build_layer
-from clic_geo.readers import read_table
+from clic_geo.geo.areas import ServiceArea, load_areas
+from clic_geo.hotspots.engine import HotspotFinder
+from clic_geo.hotspots.layers import build_layer
+from clic_geo.ingest.checks import ValidationContext
+from clic_geo.ingest.readers import read_table
+from clic_geo.ingest.validate import validate
 from clic_geo.settings import REPO_ROOT
-from clic_geo.validate import ValidationContext, validate
 
 HEADER = [
     "Crime ID",
@@ -239,7 +240,7 @@ def test_pipeline_output_unchanged(tmp_path: Path, quoted: bool) -> None:
 
 
 def test_problems_keep_every_message_in_order_and_build_per_row_texts_lazily() -> None:
-    from clic_geo.validate import _Problems
+    from clic_geo.ingest.checks import _Problems
 
     p = _Problems(4)
     p.add(np.array([True, False, True, False]), "first")
@@ -256,7 +257,7 @@ def test_problems_keep_every_message_in_order_and_build_per_row_texts_lazily() -
 
 
 def test_factorize_rows_numbers_combinations_in_order_of_appearance() -> None:
-    from clic_geo.validate import _factorize_rows
+    from clic_geo.ingest.checks import _factorize_rows
 
     a = pd.Series(["x", "y", "x", None, "x", None])
     b = np.array([1.0, 1.0, 1.0, np.nan, 2.0, np.nan])

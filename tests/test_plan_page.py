@@ -13,8 +13,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_pages.common import SESSION_KEY, USER_KEY
-from clic_geo.audit import read_audit
-from clic_geo.auth import AuthPolicy, login, validate_session
+from clic_geo.access.audit_log import read_audit
+from clic_geo.access.auth import AuthPolicy, login, validate_session
 from clic_geo.settings import REPO_ROOT, load_settings
 from clic_geo.store import Store
 from tests import test_app
@@ -267,7 +267,7 @@ def test_hostile_address_text_is_shown_inert(app_env) -> None:
     """An address typed as markdown, HTML or a spreadsheet formula stays text on the page."""
     import sqlalchemy as sa
 
-    from clic_geo import _tables as T  # noqa: N812 - as the store names it
+    from clic_geo.store import tables as T  # noqa: N812 - as the store names it
 
     hostile = '=HYPERLINK("http://x.test") <img src=x onerror=alert(1)> [link](http://x.test) **b**'
     at = plan_page()

@@ -10,12 +10,13 @@ import pandas as pd
 import pytest
 
 from clic_geo._errors import ConfigError
-from clic_geo.areas import load_areas
 from clic_geo.cli import main
-from clic_geo.planner import DayRequest, day_candidates, plan_day
-from clic_geo.route_sheet import GPX_NS, route_gpx, route_sheet_html, write_route_csv
-from clic_geo.routing import DayOptions, plan_route
-from clic_geo.seeding import seed_demo
+from clic_geo.demo.seeding import seed_demo
+from clic_geo.geo.areas import load_areas
+from clic_geo.planning.plan_service import DayRequest, day_candidates, plan_day
+from clic_geo.planning.route_model import DayOptions
+from clic_geo.planning.route_sheet import GPX_NS, route_gpx, route_sheet_html, write_route_csv
+from clic_geo.planning.routing import plan_route
 from clic_geo.settings import load_settings
 from clic_geo.store import Store
 

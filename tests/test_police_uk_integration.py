@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import shapely
 
-from clic_geo.importer import import_police_uk
+from clic_geo.ingest.importer import import_police_uk
 from tests.conftest import BOUNDARIES, police_files
 
 pytestmark = pytest.mark.slow
@@ -50,7 +50,7 @@ def test_every_real_row_is_accounted_for(settings, store) -> None:
         raw = [json.loads(x) for x in rej["raw"]]
         pts = [(float(r["Longitude"]), float(r["Latitude"])) for r in raw if r.get("Longitude")]
         assert len(pts) == outside
-        from clic_geo.geo import to_bng
+        from clic_geo.geo.crs import to_bng
 
         e, n = to_bng(np.array([p[0] for p in pts]), np.array([p[1] for p in pts]))
         dist = shapely.distance(cumbria, shapely.points(e, n))

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from clic_geo.auth import AuthPolicy, login
-from clic_geo.demo_accounts import sync_demo_accounts
-from clic_geo.importer import import_file, validation_context
-from clic_geo.privacy import partner_area_table
-from clic_geo.seeding import seed_demo
+from clic_geo.access.auth import AuthPolicy, login
+from clic_geo.access.privacy import partner_area_table
+from clic_geo.demo.accounts import sync_demo_accounts
+from clic_geo.demo.seeding import seed_demo
+from clic_geo.ingest.importer import import_file, validation_context
 from clic_geo.settings import load_settings
 from clic_geo.store import Store
 from tests.conftest import TODAY

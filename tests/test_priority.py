@@ -10,16 +10,16 @@ import pandas as pd
 import pytest
 import shapely
 
-from clic_geo import geo
 from clic_geo._errors import ConfigError
-from clic_geo.priority import PARTS, PriorityWeights, build_candidates
+from clic_geo.geo import crs
+from clic_geo.planning.priority import PARTS, PriorityWeights, build_candidates
 
 DAY = date(2026, 11, 23)
 E0, N0 = 320_000.0, 469_000.0  # Barrow
 
 
 def ll(de: float, dn: float) -> tuple[float, float]:
-    lon, lat = geo.to_wgs84([E0 + de], [N0 + dn])
+    lon, lat = crs.to_wgs84([E0 + de], [N0 + dn])
     return float(lat[0]), float(lon[0])
 
 
@@ -114,8 +114,8 @@ def hotspots() -> gpd.GeoDataFrame:
             "area_id": ["barrow"] * 4,
         },
         geometry=polys,
-        crs=geo.BNG,
-    ).to_crs(geo.WGS84)
+        crs=crs.BNG,
+    ).to_crs(crs.WGS84)
 
 
 def by_id(c: pd.DataFrame, i: str) -> pd.Series:

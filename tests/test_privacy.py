@@ -13,19 +13,21 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from clic_geo import accounts, privacy
-from clic_geo._auth_tables import audit_log
 from clic_geo._errors import ConfigError, PermissionDeniedError
-from clic_geo.areas import load_areas
-from clic_geo.audit import Action, read_audit, record_action
-from clic_geo.auth import AuthPolicy, Session, login
-from clic_geo.demo_accounts import DEMO_ACCOUNTS, sync_demo_accounts
-from clic_geo.geo import to_bng
-from clic_geo.isa import Layer, get_isa_scope, set_isa_scope
-from clic_geo.seeding import seed_demo
+from clic_geo.access import accounts, privacy
+from clic_geo.access.audit import Action
+from clic_geo.access.audit_log import read_audit, record_action
+from clic_geo.access.auth import AuthPolicy, login
+from clic_geo.access.identity import Session
+from clic_geo.access.isa import Layer, get_isa_scope, set_isa_scope
+from clic_geo.access.suppression import Line, Status
+from clic_geo.demo.accounts import DEMO_ACCOUNTS, sync_demo_accounts
+from clic_geo.demo.seeding import seed_demo
+from clic_geo.geo.areas import load_areas
+from clic_geo.geo.crs import to_bng
 from clic_geo.settings import Settings, load_settings
 from clic_geo.store import Store
-from clic_geo.suppression import Line, Status
+from clic_geo.store.auth_tables import audit_log
 from tests.attacks import assert_safe
 
 TODAY = date(2026, 11, 22)
@@ -483,7 +485,7 @@ def test_no_addresses_in_log_lines(world, caplog: pytest.LogCaptureFixture) -> N
 def test_sessions_are_checked(world) -> None:
     settings, store, _policy = world
     s = sign_in(world, "demo-housing")
-    from clic_geo.auth import SessionExpiredError, logout
+    from clic_geo.access.auth import SessionExpiredError, logout
 
     logout(store, s)
     with pytest.raises(SessionExpiredError):

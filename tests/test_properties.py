@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clic_geo.importer import import_file, validation_context
+from clic_geo.ingest.importer import import_file, validation_context
 from clic_geo.settings import load_settings
 from clic_geo.store import Store
 

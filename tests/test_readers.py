@@ -8,7 +8,8 @@ import openpyxl
 import pytest
 
 from clic_geo._errors import InputFileError
-from clic_geo.readers import REASON_COL, ROW_COL, read_table
+from clic_geo.ingest.readers import read_table
+from clic_geo.schema import REASON_COL, ROW_COL
 
 CSV = "id,date,type,lat,lon,notes\n1,2024-03-05,drugs,54.11,-3.22,Café near the square\n"
 
@@ -162,7 +163,7 @@ FAST_CASES = {
 
 @pytest.mark.parametrize("content", FAST_CASES.values(), ids=FAST_CASES.keys())
 def test_arrow_fast_path_reads_exactly_what_the_general_reader_reads(content: bytes) -> None:
-    from clic_geo.readers import _read_csv_arrow, _read_csv_text
+    from clic_geo.ingest.readers import _read_csv_arrow, _read_csv_text
 
     fast = _read_csv_arrow(content)
     assert fast is not None  # these files take the fast path
@@ -190,7 +191,7 @@ def test_arrow_fast_path_reads_exactly_what_the_general_reader_reads(content: by
     ids=["quotes", "ragged", "short row", "cp1252", "blank first line", "header only"],
 )
 def test_arrow_fast_path_declines_what_it_cannot_read_the_same(content: bytes) -> None:
-    from clic_geo.readers import _read_csv_arrow
+    from clic_geo.ingest.readers import _read_csv_arrow
 
     assert _read_csv_arrow(content) is None
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from clic_geo.auth import AuthPolicy
+from clic_geo.access.auth import AuthPolicy
 from clic_geo.cli import build_parser
-from clic_geo.demo_accounts import DEMO_ACCOUNTS
+from clic_geo.demo.accounts import DEMO_ACCOUNTS
 from clic_geo.settings import REPO_ROOT, load_settings
 
 README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")

@@ -11,15 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clic_geo import geo
-from clic_geo._baselines import (
-    exact_prize_route,
-    held_karp_path,
-    nearest_neighbour_path,
-)
 from clic_geo._errors import ConfigError, InputFileError
-from clic_geo.network import StraightLine
-from clic_geo.routing import DayOptions, InfeasiblePlanError, plan_route
+from clic_geo.geo import crs
+from clic_geo.geo.network import StraightLine
+from clic_geo.planning.baselines import exact_prize_route, held_karp_path, nearest_neighbour_path
+from clic_geo.planning.route_model import DayOptions, InfeasiblePlanError
+from clic_geo.planning.routing import plan_route
 
 BASE = (54.114, -3.2268)  # Barrow police station
 T0 = datetime(2026, 11, 23, 9, 30)
@@ -27,8 +24,8 @@ T0 = datetime(2026, 11, 23, 9, 30)
 
 def make_stops(seed: int, n: int, *, spread_m: float = 1500.0, must=None) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    e0, n0 = geo.to_bng([BASE[1]], [BASE[0]])
-    lon, lat = geo.to_wgs84(
+    e0, n0 = crs.to_bng([BASE[1]], [BASE[0]])
+    lon, lat = crs.to_wgs84(
         e0 + rng.uniform(-spread_m, spread_m, n), n0 + rng.uniform(-spread_m, spread_m, n)
     )
     return pd.DataFrame(
@@ -50,7 +47,7 @@ def day(minutes: float, **kw) -> DayOptions:
 def matrix(stops: pd.DataFrame, factor: float = 1.3) -> np.ndarray:
     lats = np.r_[BASE[0], stops["latitude"], BASE[0]]
     lons = np.r_[BASE[1], stops["longitude"], BASE[1]]
-    e, n = geo.to_bng(lons, lats)
+    e, n = crs.to_bng(lons, lats)
     return StraightLine(factor).matrix_m(e, n)[0]
 
 

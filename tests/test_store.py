@@ -46,7 +46,7 @@ def test_meta(store) -> None:
 
 
 def test_data_version_changes_only_when_records_change(settings, store, ctx, write) -> None:
-    from clic_geo.importer import import_file
+    from clic_geo.ingest.importer import import_file
 
     assert store.data_version() == 0
     p = write("i.csv", "id,date,type,lat,lon\n1,2024-03-05,drugs,54.115,-3.227\n")
@@ -59,7 +59,7 @@ def test_data_version_changes_only_when_records_change(settings, store, ctx, wri
 def test_date_and_month_span(settings, store, ctx, write) -> None:
     from datetime import date
 
-    from clic_geo.importer import import_file
+    from clic_geo.ingest.importer import import_file
 
     assert store.date_span() is None and store.month_span() is None
     p = write(

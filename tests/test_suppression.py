@@ -1,6 +1,6 @@
 """Small-number suppression: known answers and adversarial property tests.
 
-The attacks here are written independently of :mod:`clic_geo.suppression`: a
+The attacks here are written independently of :mod:`clic_geo.access.suppression`: a
 single-unknown equation solver (what a person with a spreadsheet does) and a plain
 linear program over every suppressed entry at once (no merging, no propagation).
 """
@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from clic_geo.suppression import Line, Status, audit, feasible_ranges, protect, protect_table
+from clic_geo.access.suppression import Line, Status, audit, feasible_ranges, protect, protect_table
 from tests.attacks import T, assert_safe, lp_attack
 
 

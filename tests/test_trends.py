@@ -10,8 +10,7 @@ import shapely
 from scipy import stats
 
 from clic_geo._errors import ConfigError
-from clic_geo.schema import Col, Trend
-from clic_geo.trends import (
+from clic_geo.hotspots.trends import (
     _hot_cold,
     area_monthly_series,
     classify_trend,
@@ -20,6 +19,7 @@ from clic_geo.trends import (
     month_range,
     track_hotspots,
 )
+from clic_geo.schema import Col, Trend
 
 BG = 0.1  # incidents the area's background would put in the hotspot per month
 

@@ -3,6 +3,9 @@
 Each command group lives in its own module with a ``register(subparsers)`` function.
 Errors print one line to stderr and exit non-zero; no traceback reaches the user
 unless ``--debug`` is given.
+
+May import: every other package (foundation, geo, store, ingest, access, hotspots,
+planning, reporting, demo); the command line is the top, beside the dashboard.
 """
 
 from __future__ import annotations

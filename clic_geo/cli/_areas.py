@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from clic_geo.areas import (
+from clic_geo.cli._common import open_store, print_json, settings_of
+from clic_geo.geo.areas import (
     BasePoint,
     build_area_from_boundaries,
     build_service_area_from_boundaries,
     load_areas,
     write_area,
 )
-from clic_geo.cli._common import open_store, print_json, settings_of
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from clic_geo.cli._common import open_store, print_json
-from clic_geo.demo import DEFAULT_SEED
-from clic_geo.seeding import seed_demo
+from clic_geo.demo.scenario import DEFAULT_SEED
+from clic_geo.demo.seeding import seed_demo
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -13,7 +13,7 @@ import shapely
 
 from clic_geo._errors import ConfigError
 from clic_geo.cli._common import open_store, print_json, progress, settings_of
-from clic_geo.geo import BNG
+from clic_geo.geo.crs import BNG
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +86,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _load(args: argparse.Namespace) -> tuple[pd.DataFrame, shapely.Geometry | None]:
-    from clic_geo.areas import load_areas, load_service_area
-    from clic_geo.forecast import load_police_uk
+    from clic_geo.geo.areas import load_areas, load_service_area
+    from clic_geo.ingest.police_uk import load_police_uk
 
     settings = settings_of(args)
     months = (args.first or "0000-01", args.last or "9999-12")
@@ -119,7 +119,7 @@ def _load(args: argparse.Namespace) -> tuple[pd.DataFrame, shapely.Geometry | No
 
 
 def _run_hotspots(args: argparse.Namespace) -> int:
-    from clic_geo.forecast import recommended_map
+    from clic_geo.hotspots.forecast import recommended_map
 
     df, study = _load(args)
     keep = shapely.contains_xy(study, df["easting"].to_numpy(), df["northing"].to_numpy())
@@ -135,8 +135,8 @@ def _run_hotspots(args: argparse.Namespace) -> int:
     }
     if args.clusters_only:
         params["include_isolated"] = False
-    from clic_geo.areas import load_areas
-    from clic_geo.hotspots import area_hotspot_params
+    from clic_geo.geo.areas import load_areas
+    from clic_geo.hotspots.engine import area_hotspot_params
 
     area_params = area_hotspot_params(load_areas(settings_of(args).areas_dir))
     hs = recommended_map(df, area_params=area_params, **params)
@@ -167,7 +167,7 @@ def _fmt(x: float) -> str:
 
 
 def _run_backtest(args: argparse.Namespace) -> int:
-    from clic_geo.backtest import backtest, summarise
+    from clic_geo.hotspots.backtest import backtest, summarise
 
     df, study = _load(args)
     res = backtest(df, lookback=args.lookback, study_area=study, progress=progress)

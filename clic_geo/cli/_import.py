@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from clic_geo.cli._common import open_store, print_json
-from clic_geo.importer import import_file, import_police_uk
+from clic_geo.ingest.importer import import_file, import_police_uk
 from clic_geo.store import ImportReport
 
 _KINDS = {

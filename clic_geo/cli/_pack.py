@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from clic_geo.meeting_pack import build_meeting_pack
+    from clic_geo.reporting.pack_service import build_meeting_pack
 
     out = Path(args.out)
     if out.suffix.lower() not in (".html", ".htm"):

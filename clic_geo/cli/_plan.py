@@ -1,10 +1,11 @@
 """``clic-geo plan`` (the day's walking route) and ``clic-geo record-visit``.
 
-Two forms of ``plan``, one router (:func:`clic_geo.routing.plan_route`):
+Two forms of ``plan``, one router (:func:`clic_geo.planning.routing.plan_route`):
 
 - ``--stops FILE.csv`` with columns ``id,latitude,longitude,priority,visit_minutes,
   must_visit`` (optional ``window_start``, ``window_end``, ``kind``, ``label``...);
-- ``--area AREA --date DAY``: candidates from the store (:func:`clic_geo.planner.plan_day`).
+- ``--area AREA --date DAY``: candidates from the store
+  (:func:`clic_geo.planning.plan_service.plan_day`).
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from pathlib import Path
 import geopandas as gpd
 
 from clic_geo._errors import ConfigError, InputFileError
-from clic_geo.areas import load_areas
 from clic_geo.cli._common import open_store, print_json, settings_of
-from clic_geo.network import DEFAULT_DETOUR_FACTOR, StraightLine, load_network
-from clic_geo.planner import DayRequest, check_in_area, plan_day
-from clic_geo.readers import read_table
-from clic_geo.route_sheet import route_gpx, route_sheet_html, write_route_csv
-from clic_geo.routing import DEFAULT_WALK_SPEED_KMH, DayOptions, Route, plan_route
+from clic_geo.geo.areas import load_areas
+from clic_geo.geo.network import DEFAULT_DETOUR_FACTOR, StraightLine, load_network
+from clic_geo.ingest.readers import read_table
+from clic_geo.planning.plan_service import DayRequest, check_in_area, plan_day
+from clic_geo.planning.route_model import DEFAULT_WALK_SPEED_KMH, DayOptions, Route
+from clic_geo.planning.route_sheet import route_gpx, route_sheet_html, write_route_csv
+from clic_geo.planning.routing import plan_route
 
 
 def register(sub: argparse._SubParsersAction) -> None:

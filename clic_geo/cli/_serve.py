@@ -7,7 +7,7 @@ import os
 import sys
 
 from clic_geo._errors import ConfigError
-from clic_geo.seeding import seed_demo
+from clic_geo.demo.seeding import seed_demo
 from clic_geo.settings import REPO_ROOT, load_settings
 from clic_geo.store import Store
 

@@ -14,15 +14,22 @@ import json
 import sys
 from datetime import date
 
-from clic_geo import accounts
 from clic_geo._errors import ConfigError
-from clic_geo.areas import load_areas
-from clic_geo.audit import read_audit
-from clic_geo.auth import AuthPolicy, Role
+from clic_geo.access import accounts
+from clic_geo.access.audit_log import read_audit
+from clic_geo.access.auth import AuthPolicy
+from clic_geo.access.identity import Role
+from clic_geo.access.isa import (
+    LAYER_LABELS,
+    Layer,
+    delete_isa_scope,
+    get_isa_scope,
+    list_isa_scopes,
+)
+from clic_geo.access.isa import set_isa_scope as _set_scope
 from clic_geo.cli._common import open_store, print_json
-from clic_geo.demo_accounts import DEMO_ACCOUNTS, ensure_demo_accounts, remove_demo_accounts
-from clic_geo.isa import LAYER_LABELS, Layer, delete_isa_scope, get_isa_scope, list_isa_scopes
-from clic_geo.isa import set_isa_scope as _set_scope
+from clic_geo.demo.accounts import DEMO_ACCOUNTS, ensure_demo_accounts, remove_demo_accounts
+from clic_geo.geo.areas import load_areas
 
 _ROLES = [str(r) for r in Role]
 

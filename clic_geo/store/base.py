@@ -1,0 +1,180 @@
+"""The store's engine, schema migrations and key-value metadata.
+
+Callers never write SQL: they call :class:`~clic_geo.store.Store` methods that take and
+return (Geo)DataFrames. This module holds what every part of the store shares: the
+connection, the ordered migrations and the ``meta`` table (schema and data versions).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Self
+
+import geopandas as gpd
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from clic_geo._errors import StoreError
+from clic_geo.geo.crs import WGS84
+from clic_geo.schema import Col
+from clic_geo.store import tables as T  # noqa: N812 - T.incidents reads like SQL
+from clic_geo.store.auth_tables import AUTH_TABLES, auth_metadata
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "StoreBase"]
+
+log = logging.getLogger(__name__)
+
+
+def _m1_initial(conn: Connection) -> None:
+    T.metadata.create_all(conn, tables=[t for t in T.metadata.sorted_tables if t is not T.meta])
+
+
+def _m2_auth(conn: Connection) -> None:
+    """Accounts, sessions, ISA scopes and the audit log (see :mod:`clic_geo.access.auth`)."""
+    auth_metadata.create_all(conn, tables=list(AUTH_TABLES))
+
+
+MIGRATIONS: Sequence[Callable[[Connection], None]] = (_m1_initial, _m2_auth)
+
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=15000")
+    cur.close()
+
+
+class StoreBase:
+    """The connection, schema and metadata every part of the store uses."""
+
+    def __init__(self, url: str, data_dir: str | Path, *, migrate: bool = True) -> None:
+        self.url = url
+        self.data_dir = Path(data_dir)
+        if url.startswith("sqlite:///"):
+            path = Path(url.removeprefix("sqlite:///"))
+            path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.engine: Engine = sa.create_engine(url, future=True)
+        except (sa.exc.ArgumentError, ImportError) as exc:
+            raise StoreError(f"cannot open store {url!r}: {exc}") from exc
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        if migrate:
+            self.migrate()
+
+    @classmethod
+    def open(cls, settings: Any) -> Self:
+        """Open the store described by a :class:`~clic_geo.settings.Settings`."""
+        return cls(settings.database_url, settings.data_dir)
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.engine.dispose()
+
+    def schema_version(self) -> int:
+        """How many migrations have run (0 for an empty database)."""
+        with self.engine.connect() as conn:
+            if not sa.inspect(conn).has_table("meta"):
+                return 0
+            v = conn.execute(
+                sa.select(T.meta.c.value).where(T.meta.c.key == "schema_version")
+            ).scalar()
+            return int(v or 0)
+
+    def migrate(self) -> int:
+        """Bring the schema up to date; returns the version reached.
+
+        Raises
+        ------
+        StoreError
+            If the store was written by a newer clic-geo, or a migration fails.
+        """
+        try:
+            with self.engine.begin() as conn:
+                T.meta.create(conn, checkfirst=True)
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(
+                f"cannot open store {self.url}: {exc.__class__.__name__}: {exc}"
+            ) from exc
+        current = self.schema_version()
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"the store is at schema version {current}, newer than this clic-geo "
+                f"understands ({SCHEMA_VERSION}); upgrade clic-geo"
+            )
+        for version in range(current, SCHEMA_VERSION):
+            try:
+                with self.engine.begin() as conn:
+                    MIGRATIONS[version](conn)
+                    self._set_meta(conn, "schema_version", str(version + 1))
+            except sa.exc.SQLAlchemyError as exc:
+                raise StoreError(
+                    f"migration to schema version {version + 1} failed: {exc}"
+                ) from exc
+            log.info("store migrated to schema version %d", version + 1)
+        return SCHEMA_VERSION
+
+    def _set_meta(self, conn: Connection, key: str, value: str) -> None:
+        conn.execute(sa.delete(T.meta).where(T.meta.c.key == key))
+        conn.execute(sa.insert(T.meta).values(key=key, value=value))
+
+    def bump_data_version(self, conn: Connection) -> None:
+        """Mark the store's records as changed (inside the writing transaction)."""
+        v = conn.execute(sa.select(T.meta.c.value).where(T.meta.c.key == "data_version")).scalar()
+        self._set_meta(conn, "data_version", str(int(v or 0) + 1))
+
+    def data_version(self) -> int:
+        """A number that changes whenever records are written (a cache key for readers)."""
+        return int(self.get_meta("data_version") or 0)
+
+    def get_meta(self, key: str) -> str | None:
+        """A value from the store's key-value table."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(T.meta.c.value).where(T.meta.c.key == key)).scalar()
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a value in the store's key-value table."""
+        with self.engine.begin() as conn:
+            self._set_meta(conn, key, value)
+
+    def _read(self, query: sa.Select) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            return pd.read_sql(query, conn)
+
+    @staticmethod
+    def _points(df: pd.DataFrame) -> gpd.GeoDataFrame:
+        return gpd.GeoDataFrame(
+            df, geometry=gpd.points_from_xy(df[Col.LON], df[Col.LAT]), crs=WGS84
+        )
+
+    @staticmethod
+    def _filters(
+        table: sa.Table,
+        time_col: str,
+        area: str | Sequence[str] | None,
+        start: date | datetime | None,
+        end: date | datetime | None,
+    ) -> list[Any]:
+        conds: list[Any] = []
+        if area is not None:
+            areas = [area] if isinstance(area, str) else list(area)
+            conds.append(table.c.area_id.in_(areas))
+        if start is not None:
+            conds.append(table.c[time_col] >= pd.Timestamp(start).to_pydatetime())
+        if end is not None:
+            # end is inclusive of the whole day given
+            conds.append(
+                table.c[time_col] < (pd.Timestamp(end) + pd.Timedelta(days=1)).to_pydatetime()
+                if not isinstance(end, datetime)
+                else table.c[time_col] <= end
+            )
+        return conds

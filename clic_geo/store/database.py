@@ -1,0 +1,34 @@
+"""The record store: one SQLite file by default, any SQLAlchemy URL in principle.
+
+:class:`Store` puts together the parts of the store, each in its own module:
+:mod:`~clic_geo.store.base` (connection, migrations, metadata),
+:mod:`~clic_geo.store.imports` (writing an import), :mod:`~clic_geo.store.queries`
+(reads) and :mod:`~clic_geo.store.edits` (single edits).
+"""
+
+from __future__ import annotations
+
+from clic_geo.store.edits import StoreEdits
+from clic_geo.store.imports import ImportWrites
+from clic_geo.store.queries import StoreQueries
+
+__all__ = ["Store"]
+
+
+class Store(ImportWrites, StoreQueries, StoreEdits):
+    """The record store.
+
+    Callers never write SQL: they call methods that take and return (Geo)DataFrames.
+    Every file import is one transaction, so a crash half way leaves the store as it
+    was. The schema is created and migrated by :meth:`migrate`.
+
+    Parameters
+    ----------
+    url : str
+        SQLAlchemy database URL, e.g. ``sqlite:////path/store.sqlite`` or
+        ``postgresql+psycopg://user@host/db``.
+    data_dir : Path
+        Where rejected-row files are written.
+    migrate : bool
+        Create or upgrade the schema on open (default).
+    """
