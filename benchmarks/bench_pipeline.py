@@ -13,10 +13,16 @@ resident memory, ``ru_maxrss``, is its own and nothing else's):
   projected coordinates, every row as its own point (raw points, no duplicates
   collapsed, no weights): the "bare DBSCAN" of the goal. Reading the two columns and
   projecting them is timed separately and not counted in the reference.
+- ``minimal``: the least a hotspot map of the same file needs, end to end: pyarrow's
+  CSV reader (every column, types inferred), one vectorised pyproj transform of all
+  rows, scikit-learn's ``DBSCAN`` with ``sample_weight`` on the distinct points, and
+  a concave hull (plus the same 25 m margin) per cluster. No validation, no row
+  accounting, no statistics: the floor the whole pipeline is judged against.
 
 and prints min/median/max wall time over the repeats, the median CPU time (user +
 system, all threads: steadier than wall time on a shared machine), peak RSS, the
-ratios of the medians and the scaling exponent from the smallest to the largest N.
+ratios of the medians (time and peak memory against ``minimal``) and the scaling
+exponent from the smallest to the largest N.
 
     .venv/bin/python benchmarks/bench_pipeline.py 10000 100000 1000000
 
@@ -128,24 +134,25 @@ def run_pipeline(path: Path, n_simulations: int) -> dict:
     from clic_geo.ingest.validate import validate
 
     ctx = context()
-    t = {}
+    t, c = {}, {}
     c0 = time.process_time()
     t0 = time.perf_counter()
     raw = read_table(path)
-    t["read"] = time.perf_counter() - t0
-    t1 = time.perf_counter()
+    t["read"], c["read"] = time.perf_counter() - t0, time.process_time() - c0
+    t1, c1 = time.perf_counter(), time.process_time()
     v = validate(raw, "incidents", ctx, source="police-uk", police_uk=True)
-    t["validate"] = time.perf_counter() - t1
+    t["validate"], c["validate"] = time.perf_counter() - t1, time.process_time() - c1
     del raw
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     layer = build_layer("incidents", incidents=v.accepted)
-    t["project"] = time.perf_counter() - t1
+    t["project"], c["project"] = time.perf_counter() - t1, time.process_time() - c1
     rows = len(v.accepted)
     del v
     est = HotspotFinder(eps_m=EPS_M, min_samples=MIN_SAMPLES, n_simulations=n_simulations)
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     hs = est.fit(layer).hotspots_
     fit = time.perf_counter() - t1
+    c["fit"] = time.process_time() - c1
     total = time.perf_counter() - t0
     cpu = time.process_time() - c0
     st = est.timings_
@@ -154,7 +161,14 @@ def run_pipeline(path: Path, n_simulations: int) -> dict:
     t["polygons"] = st["polygons"]
     t["statistics"] = st["statistics"]
     t["other"] = fit - sum(st.values())
-    return {"seconds": total, "cpu": cpu, "stages": t, "rows": rows, "hotspots": len(hs)}
+    return {
+        "seconds": total,
+        "cpu": cpu,
+        "stages": t,
+        "stages_cpu": c,
+        "rows": rows,
+        "hotspots": len(hs),
+    }
 
 
 def run_reference(path: Path) -> dict:
@@ -183,6 +197,40 @@ def run_reference(path: Path) -> dict:
     }
 
 
+def run_minimal(path: Path) -> dict:
+    """The minimal pipeline: read, one projection, weighted DBSCAN, concave hulls."""
+    import pyarrow.csv as pacsv
+    from sklearn.cluster import DBSCAN
+
+    from clic_geo.geo.crs import to_bng
+
+    c0 = time.process_time()
+    t0 = time.perf_counter()
+    table = pacsv.read_csv(path)
+    lon = table["Longitude"].to_numpy(zero_copy_only=False)
+    lat = table["Latitude"].to_numpy(zero_copy_only=False)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    e, n = to_bng(lon[ok], lat[ok])
+    xy = np.column_stack([np.round(e, 1), np.round(n, 1)])
+    uniq, count = np.unique(xy, axis=0, return_counts=True)
+    lab = DBSCAN(eps=EPS_M, min_samples=MIN_SAMPLES).fit(uniq, sample_weight=count).labels_
+    inside = lab >= 0
+    order = np.argsort(lab[inside], kind="stable")
+    k = lab[inside][order]
+    mps = shapely.multipoints(uniq[inside][order], indices=k)
+    n_loc = np.bincount(k)
+    hulls = np.where(n_loc > 3, shapely.concave_hull(mps, ratio=0.3), shapely.convex_hull(mps))
+    polys = shapely.buffer(hulls, 25.0, quad_segs=4)
+    return {
+        "seconds": time.perf_counter() - t0,
+        "cpu": time.process_time() - c0,
+        "rows": int(ok.sum()),
+        "distinct": len(uniq),
+        "clusters": len(polys),
+        "clustered_locations": int(inside.sum()),
+    }
+
+
 def child(which: str, path: Path, n_simulations: int) -> dict:
     """Run one measurement in a fresh interpreter; its own peak RSS comes back with it."""
     cmd = [sys.executable, __file__, "--child", which, "--csv", str(path)]
@@ -205,17 +253,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--large-repeats", type=int, default=2, help="runs per size from 1M on (default 2)"
     )
-    ap.add_argument("--which", choices=["both", "pipeline", "reference"], default="both")
+    ap.add_argument(
+        "--which",
+        default="pipeline,minimal,reference",
+        help="comma-separated runs: pipeline, minimal, reference (default all three)",
+    )
     ap.add_argument("--csv", help="use this CSV (with one size) instead of generating one")
-    ap.add_argument("--child", choices=["pipeline", "reference"], help=argparse.SUPPRESS)
+    ap.add_argument("--child", choices=["pipeline", "reference", "minimal"], help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         path = Path(args.csv)
-        res = (
-            run_pipeline(path, args.simulations)
-            if args.child == "pipeline"
-            else run_reference(path)
-        )
+        run = {
+            "pipeline": lambda: run_pipeline(path, args.simulations),
+            "reference": lambda: run_reference(path),
+            "minimal": lambda: run_minimal(path),
+        }[args.child]
+        res = run()
         res["peak_mb"] = peak_mb()
         print(json.dumps(res))
         return 0
@@ -230,7 +283,9 @@ def _measure(args: argparse.Namespace, tmp: Path) -> None:
         f"eps {EPS_M:g} m, min_samples {MIN_SAMPLES}, Monte Carlo runs {args.simulations}; "
         "each run in its own process; times min / median / max (s); peak = the run's own "
         "maximum resident set.\nReference: sklearn.cluster.DBSCAN on the same projected "
-        "points, raw (every row, no duplicates collapsed, no weights), fit() only.",
+        "points, raw (every row, no duplicates collapsed, no weights), fit() only.\n"
+        "Minimal: pyarrow read -> one pyproj transform -> weighted DBSCAN on distinct "
+        "points -> concave hulls, end to end.",
         flush=True,
     )
     summary = {}
@@ -239,11 +294,14 @@ def _measure(args: argparse.Namespace, tmp: Path) -> None:
         if not path.exists():
             make_csv(n, path)
         reps = args.repeats if n < 1_000_000 else min(args.repeats, args.large_repeats)
-        pipe, ref = [], []
+        pipe, ref, mini = [], [], []
         for _ in range(reps):
-            if args.which in ("both", "pipeline"):
+            # interleaved, so a burst of load on the shared machine hits all alike
+            if "pipeline" in args.which:
                 pipe.append(child("pipeline", path, args.simulations))
-            if args.which in ("both", "reference"):
+            if "minimal" in args.which:
+                mini.append(child("minimal", path, 0))
+            if "reference" in args.which:
                 ref.append(child("reference", path, 0))
         print(f"\nn = {n:,} ({reps} run(s))", flush=True)
         row = {}
@@ -261,6 +319,11 @@ def _measure(args: argparse.Namespace, tmp: Path) -> None:
                 for k in (*STAGES, "other")
             )
             print(f"    stages (median s): {stages}")
+            cpus = "  ".join(
+                f"{k} {statistics.median(r['stages_cpu'][k] for r in pipe):.2f}"
+                for k in ("read", "validate", "project", "fit")
+            )
+            print(f"    CPU (median s): {cpus}")
         if ref:
             secs = [r["seconds"] for r in ref]
             row["reference"] = statistics.median(secs)
@@ -272,15 +335,33 @@ def _measure(args: argparse.Namespace, tmp: Path) -> None:
                 f"{ref[0]['clusters']:,} clusters; reading + projecting "
                 f"{statistics.median(r['prepare'] for r in ref):.2f} s, not counted)"
             )
+        if mini:
+            secs = [r["seconds"] for r in mini]
+            row["minimal"] = statistics.median(secs)
+            row["minimal_cpu"] = statistics.median(r["cpu"] for r in mini)
+            print(
+                f"  minimal    {_spread(secs)} s (CPU {row['minimal_cpu']:.2f} s), "
+                f"peak {max(r['peak_mb'] for r in mini):,.0f} MB"
+                f" ({mini[0]['rows']:,} rows, {mini[0]['distinct']:,} distinct points, "
+                f"{mini[0]['clusters']:,} clusters)"
+            )
         if pipe and ref:
             wall = row["pipeline"] / row["reference"]
             cpu = row["pipeline_cpu"] / row["reference_cpu"]
             print(f"  ratio pipeline / reference (medians): wall {wall:.2f}, CPU {cpu:.2f}")
+        if pipe and mini:
+            wall = row["pipeline"] / row["minimal"]
+            cpu = row["pipeline_cpu"] / row["minimal_cpu"]
+            mem = max(r["peak_mb"] for r in pipe) / max(r["peak_mb"] for r in mini)
+            print(
+                f"  ratio pipeline / minimal (medians): wall {wall:.2f}, CPU {cpu:.2f}, "
+                f"peak memory {mem:.2f}"
+            )
         summary[n] = row
         sys.stdout.flush()
     if len(summary) > 1:
         lo, hi = min(summary), max(summary)
-        for k in ("pipeline", "reference", "pipeline_cpu", "reference_cpu"):
+        for k in ("pipeline", "reference", "minimal", "pipeline_cpu", "reference_cpu"):
             if k in summary[lo] and k in summary[hi]:
                 grow = summary[hi][k] / summary[lo][k]
                 b = math.log(grow) / math.log(hi / lo)

@@ -203,3 +203,24 @@ def test_read_table_accounts_rows_the_same_on_either_path(write) -> None:
     assert a.frame.astype(object).to_numpy().tolist() == b.frame.to_numpy().tolist()
     assert (a.rows.tolist(), a.blank_rows, a.n_read) == (b.rows.tolist(), b.blank_rows, b.n_read)
     assert (a.encoding, a.delimiter) == (b.encoding, b.delimiter)
+
+
+@pytest.mark.parametrize("content", FAST_CASES.values(), ids=FAST_CASES.keys())
+def test_read_table_from_a_file_reads_what_the_general_reader_reads(write, content) -> None:
+    # read_table hands clean files to pyarrow by path (the bytes are never all in memory)
+    from clic_geo.ingest.readers import _read_csv_text
+
+    t = read_table(write("f.csv", content))
+    g_frame, g_rows, _, g_blank, g_delim, _ = _read_csv_text(content.decode("utf-8-sig"), "f")
+    assert list(t.frame.columns) == list(g_frame.columns)
+    assert t.frame.astype(object).to_numpy().tolist() == g_frame.to_numpy().tolist()
+    assert (t.rows.tolist(), t.blank_rows, t.delimiter) == (g_rows.tolist(), g_blank, g_delim)
+    assert t.sha256 == __import__("hashlib").sha256(content).hexdigest()
+
+
+def test_stray_nuls_in_values_are_kept_and_noted_not_called_binary(write) -> None:
+    rows = "".join(f"{i},2024-03-05,drugs,54.1,-3.2,\x00\x00\n" for i in range(3))
+    t = read_table(write("f.csv", ("id,date,type,lat,lon,notes\n" + rows).encode()))
+    assert len(t.frame) == 3
+    assert t.frame["notes"].tolist() == ["\ufffd\ufffd"] * 3
+    assert any("NUL" in n for n in t.notes)

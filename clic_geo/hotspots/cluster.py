@@ -18,9 +18,11 @@ order of the rows.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
@@ -43,6 +45,39 @@ log = logging.getLogger(__name__)
 EPS_FLOOR_M = 80.0
 #: Above this, a "hotspot" is a neighbourhood, not a place to walk to.
 EPS_CEILING_M = 400.0
+
+
+def _row_codes(columns: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Number the distinct rows of some columns, in order of first appearance.
+
+    Returns ``(codes, first)``: ``codes[i]`` numbers row ``i``'s combination and
+    ``first[k]`` is the first row with combination ``k``. Coordinates in whole
+    decimetres (what validation stores) and integer labels are used as integers
+    directly; other columns are numbered by hashing (missing values count as one
+    value). The numbers are combined, so no row is turned into a tuple.
+    """
+    n = len(columns[0]) if len(columns) else 0
+    key, size = np.zeros(n, dtype=np.int64), 1
+    for col in columns:
+        col = np.asarray(col)
+        c = None
+        if n and col.dtype.kind in "iuf":
+            r = np.round(col * 10.0) if col.dtype.kind == "f" else col
+            if col.dtype.kind != "f" or np.array_equal(r / 10.0, col):
+                lo, hi = float(r.min()), float(r.max())
+                if hi - lo < 2**40:
+                    c, k = (r - lo).astype(np.int64), int(hi - lo) + 1
+        if c is None:
+            c, u = pd.factorize(col, use_na_sentinel=False)
+            k = max(len(u), 1)
+        if size * k >= 2**62:  # renumber before the product could overflow
+            key, uk = pd.factorize(key)
+            size = max(len(uk), 1)
+        key, size = key * k + c, size * k
+    codes, uniq = pd.factorize(key)
+    first = np.full(len(uniq), n, dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(n))
+    return codes.astype(np.int64, copy=False), first
 
 
 def collapse_duplicates(
@@ -75,16 +110,16 @@ def collapse_duplicates(
     w = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, dtype="float64")
     if len(X) == 0:
         return X.reshape(0, X.shape[1] if X.ndim == 2 else 2), np.zeros(0), np.zeros(0, int)
-    # sort rows lexicographically, then mark where a row differs from the previous one
-    order = np.lexsort(X.T[::-1])
-    xs = X[order]
-    new = np.ones(len(xs), dtype=bool)
-    new[1:] = np.any(xs[1:] != xs[:-1], axis=1)
-    group = np.cumsum(new) - 1
-    inverse = np.empty(len(X), dtype=np.int64)
-    inverse[order] = group
-    weight = np.bincount(group, weights=w[order])
-    return xs[new], weight, inverse
+    # number the distinct rows (no sort of every row: published data repeat a few
+    # thousand points a million times), then sort the distinct rows
+    codes, first = _row_codes([X[:, j] for j in range(X.shape[1])])
+    order = np.lexsort(X[first].T[::-1])
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    inverse = rank[codes]
+    # summed in row order within each point, as a sort by point would have summed them
+    weight = np.bincount(inverse, weights=w, minlength=len(order))
+    return X[first][order], weight, inverse
 
 
 def _check_X(X: Any, ncols: int, name: str) -> np.ndarray:

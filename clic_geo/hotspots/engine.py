@@ -41,7 +41,7 @@ from sklearn.base import BaseEstimator
 
 from clic_geo._errors import ConfigError
 from clic_geo.geo.crs import WGS84, to_wgs84
-from clic_geo.hotspots.cluster import DBSCAN, k_distance_knee, make_clusterer
+from clic_geo.hotspots.cluster import DBSCAN, _row_codes, k_distance_knee, make_clusterer
 from clic_geo.hotspots.layers import points_bng
 from clic_geo.hotspots.trends import classify_trends, month_range
 from clic_geo.ingest.parse import strftime_distinct
@@ -247,10 +247,8 @@ class HotspotFinder(BaseEstimator):
                 "e": e[ok],
                 "n": n[ok],
                 "w": X[Col.WEIGHT].to_numpy(dtype="float64")[ok] if Col.WEIGHT in X else 1.0,
-                "cat": X[Col.CATEGORY].astype(str).to_numpy()[ok] if Col.CATEGORY in X else "all",
-                "area": X[Col.AREA].astype(object).fillna(_OTHER).astype(str).to_numpy()[ok]
-                if Col.AREA in X
-                else _OTHER,
+                "cat": _text_of(X[Col.CATEGORY])[ok] if Col.CATEGORY in X else "all",
+                "area": _text_of(X[Col.AREA], missing=_OTHER)[ok] if Col.AREA in X else _OTHER,
             }
         )
         when = None
@@ -260,7 +258,7 @@ class HotspotFinder(BaseEstimator):
             when = pd.to_datetime(X[Col.MONTH].astype(str) + "-01").to_numpy()[ok]
         df["when"] = when if when is not None else pd.Timestamp("2000-01-01")
         df["month"] = strftime_distinct(pd.to_datetime(df["when"]), "%Y-%m")
-        df["mi"] = _month_index(df["month"].to_numpy())
+        df["mi"] = _month_index(df["month"])
         newest = int(df["mi"].max()) if len(df) else 0
         if self.half_life_months:
             df["decayed"] = df["w"] * np.power(0.5, (newest - df["mi"]) / self.half_life_months)
@@ -273,7 +271,7 @@ class HotspotFinder(BaseEstimator):
         self._tick("prepare", t0)
         for area_id, idx in df.groupby("area", sort=True).indices.items():
             t0 = time.perf_counter()
-            sub = df.iloc[idx]
+            sub = df if len(idx) == len(df) else df.iloc[idx]
             xy = sub[["e", "n"]].to_numpy()
             p = self._resolve(str(area_id), xy, sub["w"].to_numpy())
             self.params_[str(area_id)] = p
@@ -378,12 +376,12 @@ class HotspotFinder(BaseEstimator):
         )
         # months as text: "YYYY-MM" sorts as the month index does
         mi_u, first_row = np.unique(s["mi"].to_numpy(), return_index=True)
-        text_u = s["month"].to_numpy(dtype=object)[first_row]
+        text_u = s["month"].iloc[first_row].to_numpy(dtype=object)
         out.insert(3, "first_seen", text_u[np.searchsorted(mi_u, out.pop("first_mi"))])
         out.insert(4, "last_seen", text_u[np.searchsorted(mi_u, out.pop("last_mi"))])
         t0 = self._tick("statistics", t0)
         # polygons, all at once: the distinct points of each cluster as a multipoint
-        pts = s.drop_duplicates(["k", "e", "n"]).sort_values("k")
+        pts = s.iloc[_first_rows([s["k"], s["e"], s["n"]])].sort_values("k")
         ks, n_loc = np.unique(pts["k"].to_numpy(), return_counts=True)
         mps = shapely.multipoints(pts[["e", "n"]].to_numpy(), indices=pts["k"].to_numpy())
         mps = mps[ks] if len(mps) > len(ks) else mps
@@ -479,12 +477,22 @@ class HotspotFinder(BaseEstimator):
         return hs
 
 
+def _text_of(values: pd.Series, missing: str | None = None) -> np.ndarray:
+    """``values.astype(str)`` as an object array (``missing`` for missing values when
+    given), converting each distinct value once."""
+    codes, uniq = pd.factorize(values, use_na_sentinel=False)
+    u = pd.Series(uniq, dtype=values.dtype)
+    u = u.astype(object).fillna(missing).astype(str) if missing is not None else u.astype(str)
+    return u.to_numpy(dtype=object)[codes]
+
+
 def _count_table(row: np.ndarray, n_rows: int, value: pd.Series, columns: list) -> np.ndarray:
     """Rows of each ``row`` number having each value in ``columns`` (a cross-table).
 
     ``value`` entries not among ``columns`` (and missing ones) are not counted.
     """
-    col = pd.Index(columns).get_indexer(value)
+    codes, uniq = pd.factorize(value)  # looked up once per distinct value
+    col = np.append(pd.Index(columns).get_indexer(uniq), -1)[codes]
     ok = col >= 0
     flat = np.bincount(row[ok] * len(columns) + col[ok], minlength=n_rows * len(columns))
     return flat.reshape(n_rows, len(columns)).astype(np.int64)
@@ -503,9 +511,22 @@ def area_hotspot_params(areas: Any) -> dict[str, dict[str, Any]]:
     return {a.id: dict(a.hotspots) for a in areas if a.hotspots}
 
 
+def _first_rows(columns: list[pd.Series]) -> np.ndarray:
+    """Positions of the first row of each distinct combination of ``columns``, in row
+    order (``drop_duplicates``' rows, found without sorting every row)."""
+    return np.sort(_row_codes([c.to_numpy() for c in columns])[1])
+
+
+def _unique_rows(xy: np.ndarray) -> np.ndarray:
+    """``np.unique(xy, axis=0)`` of (easting, northing) rows, without sorting every row:
+    data.police.uk repeats a few thousand points a million times."""
+    u = xy[_row_codes([xy[:, 0], xy[:, 1]])[1]]
+    return u[np.lexsort(u.T[::-1])]
+
+
 def _extent(xy: np.ndarray, pad_m: float) -> shapely.Geometry:
     """Where an area's incidents could have been: hull of its points, padded."""
-    hull = shapely.convex_hull(shapely.multipoints(np.unique(xy, axis=0)))
+    hull = shapely.convex_hull(shapely.multipoints(_unique_rows(xy)))
     return shapely.buffer(hull, max(pad_m, 100.0))
 
 

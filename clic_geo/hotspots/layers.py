@@ -23,6 +23,7 @@ import pandas as pd
 
 from clic_geo._errors import ConfigError, CRSError
 from clic_geo.geo.crs import BNG, BNG_BOUNDS, WGS84, to_bng, to_wgs84
+from clic_geo.hotspots.cluster import _row_codes
 from clic_geo.ingest.parse import strftime_distinct
 from clic_geo.schema import Category, Col, CuckooingStatus
 from clic_geo.settings import DEFAULT_SEVERITY
@@ -101,19 +102,25 @@ def _frame(
     area: pd.Series | None,
 ) -> gpd.GeoDataFrame:
     when = pd.to_datetime(pd.Series(when).reset_index(drop=True))
+    if not isinstance(category, str):
+        codes, uniq = pd.factorize(category, use_na_sentinel=False)
+        category = pd.Series(uniq, dtype=category.dtype).take(codes).reset_index(drop=True)
     out = pd.DataFrame(
         {
             Col.EASTING: e,
             Col.NORTHING: n,
             Col.WEIGHT: np.asarray(weight, dtype="float64"),
-            Col.CATEGORY: category if isinstance(category, str) else category.to_numpy(),
+            Col.CATEGORY: category,
             Col.MONTH: strftime_distinct(when, "%Y-%m").to_numpy(),
             Col.WHEN: when.to_numpy(),
             Col.AREA: area.to_numpy() if area is not None else None,
         }
     )
-    lon, lat = to_wgs84(e, n)
-    return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(lon, lat), crs=WGS84)
+    # projected and drawn once per distinct location (published data repeat them a lot)
+    codes, first = _row_codes([e, n])
+    lon, lat = to_wgs84(e[first], n[first])
+    points = gpd.points_from_xy(lon, lat)[codes]
+    return gpd.GeoDataFrame(out, geometry=points, crs=WGS84)
 
 
 def build_layer(
@@ -164,9 +171,11 @@ def build_layer(
     if kind in ("incidents", "problem"):
         inc = need(incidents, "incidents")
         e, n = points_bng(inc)
-        cat = inc[Col.CATEGORY].astype(object).fillna(Category.OTHER.value).astype(str)
+        c_codes, c_uniq = pd.factorize(inc[Col.CATEGORY], use_na_sentinel=False)
+        c_text = pd.Series(c_uniq, dtype=object).fillna(Category.OTHER.value).astype(str)
+        cat = pd.Series(c_text.to_numpy(dtype=object)[c_codes], index=inc.index, dtype=str)
         w = (
-            cat.map(lambda c: sev.get(c, other)).to_numpy(dtype="float64")
+            np.array([sev.get(c, other) for c in c_text], dtype="float64")[c_codes]
             if (weighted or kind == "problem")
             else np.ones(len(inc))
         )
@@ -194,4 +203,6 @@ def build_layer(
         parts.append(_frame(e, n, np.ones(len(vis)), "visit", when, vis.get(Col.AREA)))
     out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     keep = np.isfinite(out[Col.EASTING].to_numpy()) & np.isfinite(out[Col.NORTHING].to_numpy())
-    return gpd.GeoDataFrame(out[keep].reset_index(drop=True), geometry="geometry", crs=WGS84)
+    if not keep.all():
+        out = out[keep].reset_index(drop=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=WGS84)

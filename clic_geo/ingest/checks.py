@@ -143,6 +143,25 @@ class _Problems:
         self._entries.append((idx, msg))
         self._bad[idx] = True
 
+    def merge(self, sub: _Problems, codes: np.ndarray) -> None:
+        """Add the problems of ``sub``, found on distinct rows, to every row they stand for.
+
+        ``codes[i]`` is the row of ``sub`` that row ``i`` of this table repeats; each
+        row gets the same messages, in the same order, as if it had been checked itself.
+        """
+        m = sub._n
+        for idx, msg in sub._entries:
+            hit = np.zeros(m, dtype=bool)
+            hit[idx] = True
+            rows = np.flatnonzero(hit[codes])
+            if isinstance(msg, str):
+                self._entries.append((rows, msg))
+            else:
+                pos = np.zeros(m, dtype=np.int64)
+                pos[idx] = np.arange(len(idx))
+                self._entries.append((rows, msg[pos[codes[rows]]]))
+            self._bad[rows] = True
+
     @property
     def bad(self) -> np.ndarray:
         return self._bad.copy()
@@ -218,8 +237,25 @@ def map_headers(columns: Sequence[str], kind: str) -> tuple[dict[str, str], list
 
 def _col(frame: pd.DataFrame, mapping: Mapping[str, str], f: str) -> pd.Series:
     if f in mapping:
-        return frame[mapping[f]].astype(str).str.strip()
+        return _stripped(frame[mapping[f]].astype(str))
     return pd.Series("", index=frame.index, dtype=object)
+
+
+def _stripped(s: pd.Series) -> pd.Series:
+    """``s.str.strip()``; for Arrow text with no white space at either end of any
+    value, ``s`` itself (most columns: no copy of a million values)."""
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow" and len(s):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arr = pa.array(s)
+        ends = pc.or_(
+            pc.utf8_is_space(pc.utf8_slice_codeunits(arr, 0, 1)),
+            pc.utf8_is_space(pc.utf8_slice_codeunits(arr, -1)),
+        )
+        if not pc.any(ends).as_py():
+            return s
+    return s.str.strip()
 
 
 def _text(s: pd.Series | np.ndarray) -> pd.Series:
@@ -244,23 +280,38 @@ def _fingerprint(parts: Sequence[pd.Series]) -> pd.Series:
     return joined.map(uniq)
 
 
-def _fingerprint_rows(
-    frame: pd.DataFrame, parts: Callable[[pd.DataFrame], Sequence[pd.Series]]
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_fingerprint` of ``parts(frame)`` for every row, and the row's group.
+def _fingerprint_groups(
+    parts: Sequence[tuple[pd.Series, Callable[[pd.Series], pd.Series]]],
+) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
+    """Rows that share a :func:`_fingerprint`, without fingerprinting every row.
 
-    ``parts`` turns a frame into the texts that identify a row; it is applied to one
-    row per distinct combination of ``frame``'s values only (files repeat rows a
-    lot), which gives the same texts because every part is computed value by value.
-    Returns ``(fingerprint per row, group per row)``; rows share a group exactly
-    when they share a fingerprint.
+    ``parts`` pairs each column with the function that turns it into the text the
+    fingerprint hashes (applied value by value). Returns ``(group, fingerprints)``:
+    rows share a group number exactly when they share a fingerprint, and
+    ``fingerprints(rows)`` gives the fingerprint texts of those rows only. Each
+    column's text is made once per distinct value and numbered, and the numbers are
+    combined (:func:`_factorize_rows`), so no row's text is built unless asked for.
     """
-    codes, first = _factorize_rows([frame[c] for c in frame.columns])
-    fp_u = _fingerprint(list(parts(frame.iloc[first].reset_index(drop=True)))).to_numpy(
-        dtype=object
-    )
-    group_u = pd.factorize(fp_u)[0]
-    return fp_u[codes], group_u[codes]
+    texts, tcodes = [], []
+    for col, fn in parts:
+        c, u = pd.factorize(col, use_na_sentinel=False)
+        t = _text(fn(pd.Series(u, dtype=col.dtype))).to_numpy(dtype=object)
+        tc, tu = pd.factorize(t)
+        texts.append(np.asarray(tu, dtype=object))
+        tcodes.append(tc[c])
+    if any("\x1f" in v for tu in texts for v in tu):  # a separator inside a value
+        joined = _fingerprint([pd.Series(tu[tc]) for tu, tc in zip(texts, tcodes, strict=True)])
+        group = pd.factorize(joined.to_numpy(dtype=object))[0]
+        return group, lambda rows: joined.to_numpy(dtype=object)[rows]
+    group, _ = _factorize_rows(tcodes)
+
+    def fingerprints(rows: np.ndarray) -> np.ndarray:
+        g, _ = pd.factorize(group[rows])
+        lead = rows[np.unique(g, return_index=True)[1]]
+        fp = _fingerprint([pd.Series(tu[tc[lead]]) for tu, tc in zip(texts, tcodes, strict=True)])
+        return fp.to_numpy(dtype=object)[g]
+
+    return group, fingerprints
 
 
 def _location_columns(mapping: Mapping[str, str]) -> bool:
@@ -278,6 +329,9 @@ def _no_location_error(name: str, kind: str, columns: Sequence[str]) -> InputFil
     )
 
 
+_LOCATION_FIELDS = ("lat", "lon", "easting", "northing", "grid_ref")
+
+
 def _resolve_locations(
     frame: pd.DataFrame,
     mapping: Mapping[str, str],
@@ -286,7 +340,41 @@ def _resolve_locations(
     *,
     required: pd.Series | np.ndarray | bool = True,
 ) -> pd.DataFrame:
-    """Latitude, longitude, easting, northing and area per row, with checks."""
+    """Latitude, longitude, easting, northing and area per row, with checks.
+
+    Files repeat locations (data.police.uk snaps crimes onto a few points), so each
+    distinct combination of the location columns is parsed, checked, projected and
+    placed once, and the answers and problems are copied to the rows that repeat it.
+    """
+    n = len(frame)
+    keys = [frame[mapping[f]] for f in _LOCATION_FIELDS if f in mapping]
+    req = np.asarray(required, dtype=bool)
+    if req.ndim:
+        keys.append(pd.Series(req))
+    if keys and n:
+        codes, first = _factorize_rows(keys)
+    else:
+        codes, first = np.zeros(n, dtype=np.int64), np.zeros(min(n, 1), dtype=np.int64)
+    cols = [mapping[f] for f in _LOCATION_FIELDS if f in mapping]
+    sub = frame[cols].iloc[first].reset_index(drop=True)
+    found = _Problems(len(sub))
+    loc = _resolve_distinct(sub, mapping, found, ctx, required=req[first] if req.ndim else req)
+    problems.merge(found, codes)
+    return pd.DataFrame(
+        {c: loc[c].to_numpy()[codes] for c in loc.columns},
+        index=frame.index,
+    )
+
+
+def _resolve_distinct(
+    frame: pd.DataFrame,
+    mapping: Mapping[str, str],
+    problems: _Problems,
+    ctx: ValidationContext,
+    *,
+    required: pd.Series | np.ndarray | bool = True,
+) -> pd.DataFrame:
+    """:func:`_resolve_locations` of rows that are all different."""
     n = len(frame)
     idx = frame.index
     lat_t, lon_t = _col(frame, mapping, "lat"), _col(frame, mapping, "lon")
@@ -474,10 +562,11 @@ def _finish(
 ) -> Validated:
     bad = problems.bad
     frame = raw.frame
-    rejected = _reject_frame(raw, frame[bad], raw.rows[bad], problems.reasons()[bad])
+    bad_at = np.flatnonzero(bad)
+    rejected = _reject_frame(raw, frame.iloc[bad_at], raw.rows[bad_at], problems.reasons()[bad_at])
     if len(raw.ragged):
         rejected = pd.concat([rejected, raw.ragged], ignore_index=True)
-    acc = accepted[~bad].copy()
+    acc = accepted[~bad] if bad.any() else accepted.copy(deep=False)
     acc[ROW] = raw.rows[~bad]
     original = frame.set_axis(raw.rows, axis=0)
     return Validated(

@@ -187,43 +187,34 @@ def parse_dates(
     ['day', 'minute', 'month', 'day', '']
     """
     text = values.astype(str)
-    parsed = _map_unique(text, _parse_date_one)
-    n = len(text)
-    when = np.empty(n, dtype="datetime64[ns]")
-    prec = np.empty(n, dtype=object)
-    err = np.empty(n, dtype=object)
-    codes, uniques = pd.factorize(text, sort=False)
+    # every step works on the distinct texts (a file has a few hundred dates at most)
+    codes, uniques = pd.factorize(text, sort=False, use_na_sentinel=False)
+    parsed = [_parse_date_one(u if isinstance(u, str) else "") for u in uniques]
     u_when = np.array(
-        [
-            np.datetime64(parsed[u][0]) if parsed[u][0] is not None else np.datetime64("NaT")
-            for u in uniques
-        ],
+        [np.datetime64(v) if v is not None else np.datetime64("NaT") for v, _, _ in parsed],
         dtype="datetime64[ns]",
     )
-    u_prec = np.array([parsed[u][1] for u in uniques], dtype=object)
-    u_err = np.array([parsed[u][2] for u in uniques], dtype=object)
-    if n:
-        when[:] = u_when[codes]
-        prec[:] = u_prec[codes]
-        err[:] = u_err[codes]
-    when_s = pd.Series(when, index=values.index)
+    u_prec = np.array([p for _, p, _ in parsed], dtype=object)
+    u_err = np.array([e for _, _, e in parsed], dtype=object)
     if month_only:
-        ok = ~when_s.isna()
-        when_s = when_s.where(~ok, when_s.dt.to_period("M").dt.to_timestamp())
-        prec = np.where(ok.to_numpy(), "month", prec)
-    prec_s = pd.Series(prec, index=values.index, dtype=object)
-    err_s = pd.Series(err, index=values.index, dtype=object)
+        ok = ~np.isnat(u_when)
+        u_when[ok] = u_when[ok].astype("datetime64[M]").astype("datetime64[ns]")
+        u_prec = np.where(ok, "month", u_prec).astype(object)
     if earliest is not None:
-        early = when_s < pd.Timestamp(earliest)
-        err_s = err_s.where(~early, f"date is before {earliest.isoformat()}: implausible")
+        early = u_when < np.datetime64(pd.Timestamp(earliest))
+        u_err = np.where(early, f"date is before {earliest.isoformat()}: implausible", u_err)
     if latest is not None:
-        late = when_s > pd.Timestamp(latest)
-        err_s = err_s.where(
-            ~late, "date is in the future (after " + latest.strftime("%Y-%m-%d") + ")"
+        late = u_when > np.datetime64(pd.Timestamp(latest))
+        u_err = np.where(
+            late, "date is in the future (after " + latest.strftime("%Y-%m-%d") + ")", u_err
         )
-    bad = err_s != ""
-    when_s = when_s.where(~bad, pd.NaT)
-    prec_s = prec_s.where(~bad, "")
+    u_err = u_err.astype(object)
+    bad = u_err != ""
+    u_when[bad] = np.datetime64("NaT")
+    u_prec[bad] = ""
+    when_s = pd.Series(u_when[codes], index=values.index)
+    prec_s = pd.Series(u_prec[codes], index=values.index, dtype=object)
+    err_s = pd.Series(u_err[codes], index=values.index, dtype=object)
     return ParsedDates(when_s, prec_s, err_s)
 
 

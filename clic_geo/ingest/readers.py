@@ -98,12 +98,17 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
         except UnicodeDecodeError as exc:
             raise InputFileError(f"{name}: damaged UTF-16 text ({exc.reason})") from exc
     head = data[:65536]
-    if head.count(b"\x00") > max(2, len(head) // 100):
+    # many NULs: binary (an image, an archive) unless it is UTF-8 text whose header
+    # line is clean, i.e. a table with stray NULs in some values (kept, and noted)
+    nul_heavy = head.count(b"\x00") > max(2, len(head) // 100)
+    header = next((ln for ln in head.splitlines() if ln.strip()), b"")
+    if nul_heavy and b"\x00" in header:
         raise InputFileError(f"{name}: not a text table (binary content)")
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
-        pass
+        if nul_heavy:
+            raise InputFileError(f"{name}: not a text table (binary content)") from None
     try:
         return data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError:
@@ -222,8 +227,18 @@ def _read_csv_arrow(
     """
     if b'"' in data or b"\x00" in data or data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None
-    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
-    head = body[:65536].decode("utf-8", errors="ignore")
+    import pyarrow as pa
+
+    bom = data.startswith(b"\xef\xbb\xbf")
+    return _arrow_csv(pa.BufferReader(pa.py_buffer(data)), data[:65539], bom=bom)
+
+
+def _arrow_csv(
+    source: object, head_bytes: bytes, *, bom: bool
+) -> tuple[pd.DataFrame, np.ndarray, int, str, list[str]] | None:
+    """:func:`_read_csv_arrow` on a file (a path or an Arrow buffer) already known to
+    hold no quote and no NUL; ``head_bytes`` are its first bytes (BOM included)."""
+    head = (head_bytes[3:] if bom else head_bytes)[:65536].decode("utf-8", errors="ignore")
     lines = head.splitlines()
     if not lines or not lines[0].strip() or len(lines) < 2:
         return None  # blank first line, or one line only: the general reader decides
@@ -235,7 +250,7 @@ def _read_csv_arrow(
 
     try:
         table = pacsv.read_csv(
-            io.BytesIO(body),
+            source,
             read_options=pacsv.ReadOptions(autogenerate_column_names=True),
             parse_options=pacsv.ParseOptions(
                 delimiter=delim,
@@ -246,7 +261,7 @@ def _read_csv_arrow(
                 ignore_empty_lines=False,
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types={f"f{i}": pa.string() for i in range(width)},
+                column_types={f"f{i}": pa.large_string() for i in range(width)},
                 strings_can_be_null=False,
                 null_values=[],
                 check_utf8=True,
@@ -256,18 +271,51 @@ def _read_csv_arrow(
         return None
     if table.num_columns != width or table.num_rows < 1:
         return None
-    headers, notes = _unique_headers([str(v) for v in table.slice(0, 1).to_pylist()[0].values()])
+    first = [str(v) for v in table.slice(0, 1).to_pylist()[0].values()]
+    if bom and first:
+        first[0] = first[0].removeprefix("\ufeff")
+    headers, notes = _unique_headers(first)
     body_t = table.slice(1)
+    del table
 
-    blank = np.ones(body_t.num_rows, dtype=bool)
+    # a row is blank when every field is: test the columns one by one, each only on
+    # the rows still blank so far (after a column or two, almost none are)
+    n_body = body_t.num_rows
+    cand = np.arange(n_body)
     for col in body_t.columns:
-        blank &= pc.equal(pc.utf8_trim_whitespace(col), "").to_numpy(zero_copy_only=False)
-    rows = np.arange(2, body_t.num_rows + 2, dtype="int64")
-    if blank.any():
-        body_t = body_t.filter(pa.array(~blank))
-    frame = body_t.to_pandas(types_mapper={pa.string(): _STR}.get)
+        if not len(cand):
+            break
+        vals = col.take(pa.array(cand)) if len(cand) < n_body else col
+        # blank = only white space (the same characters str.strip() removes)
+        empty = pc.or_(pc.equal(pc.utf8_length(vals), 0), pc.utf8_is_space(vals))
+        empty = empty.to_numpy(zero_copy_only=False)
+        cand = cand[np.asarray(empty, dtype=bool)]
+    rows = np.arange(2, n_body + 2, dtype="int64")
+    if len(cand):
+        keep = np.ones(n_body, dtype=bool)
+        keep[cand] = False
+        body_t = body_t.filter(pa.array(keep))
+        rows = rows[keep]
+    frame = body_t.to_pandas(types_mapper={pa.large_string(): _STR}.get)
     frame.columns = headers
-    return frame, rows[~blank], int(blank.sum()), delim, notes
+    return frame, rows, len(cand), delim, notes
+
+
+def _scan_file(p: Path) -> tuple[str, bytes, bool, bool]:
+    """One pass over a file in blocks: its SHA-256, first bytes, whether it has any
+    non-blank byte and whether it holds a quote or NUL (the fast reader's limits)."""
+    h = hashlib.sha256()
+    head = b""
+    content = False
+    special = False
+    with p.open("rb") as f:
+        while block := f.read(1 << 22):
+            h.update(block)
+            if len(head) < 65539:
+                head += block[: 65539 - len(head)]
+            content = content or bool(block.strip())
+            special = special or b'"' in block or b"\x00" in block
+    return h.hexdigest(), head, content, special
 
 
 def _split_count(line: str, delim: str) -> int:
@@ -342,30 +390,46 @@ def read_table(path: str | Path, *, sheet: str | None = None) -> RawTable:
     p = Path(path)
     name = p.name
     try:
-        data = p.read_bytes()
+        digest, head, content, special = _scan_file(p)
     except FileNotFoundError:
         raise InputFileError(f"file not found: {p}") from None
     except OSError as exc:
         raise InputFileError(f"cannot read {p}: {exc.strerror or exc}") from exc
-    if not data.strip():
+    if not content:
         raise InputFileError(f"{name}: the file is empty")
-    digest = hashlib.sha256(data).hexdigest()
-    if data.startswith(_OLE_MAGIC):
+    if head.startswith(_OLE_MAGIC):
         raise InputFileError(
             f"{name}: legacy Excel .xls files are not supported; save it as .xlsx or CSV"
         )
+    if not special and not head.startswith((_XLSX_MAGIC, b"\xff\xfe", b"\xfe\xff")):
+        # the common case, read by pyarrow straight from the file: the file's bytes are
+        # never held in memory beside the table
+        fast = _arrow_csv(str(p), head, bom=head.startswith(b"\xef\xbb\xbf"))
+        if fast is not None:
+            frame, rows, blank, delim, notes = fast
+            if len(frame.columns) >= 2:
+                return RawTable(
+                    frame,
+                    rows,
+                    pd.DataFrame(),
+                    blank,
+                    "utf-8",
+                    delim,
+                    "",
+                    digest,
+                    name,
+                    tuple(notes),
+                )
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise InputFileError(f"cannot read {p}: {exc.strerror or exc}") from exc
     if data.startswith(_XLSX_MAGIC):
         records, title = _read_xlsx(data, name, sheet)
         frame, rows, ragged, blank, notes = _finish(records, name)
         return RawTable(frame, rows, ragged, blank, "xlsx", "", title, digest, name, tuple(notes))
-    fast = _read_csv_arrow(data)
-    if fast is not None:
-        frame, rows, blank, delim, notes = fast
-        if len(frame.columns) >= 2:
-            return RawTable(
-                frame, rows, pd.DataFrame(), blank, "utf-8", delim, "", digest, name, tuple(notes)
-            )
     text, encoding = _decode(data, name)
+    del data
     nul = text.count("\x00")
     if nul:
         text = text.replace("\x00", "\ufffd")

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from clic_geo._errors import InputFileError
 from clic_geo.geo import crs
@@ -25,7 +26,7 @@ from clic_geo.ingest.checks import (
     _datetime_column,
     _factorize_rows,
     _fingerprint,
-    _fingerprint_rows,
+    _fingerprint_groups,
     _finish,
     _location_columns,
     _map_unique,
@@ -35,7 +36,7 @@ from clic_geo.ingest.checks import (
     map_headers,
 )
 from clic_geo.ingest.parse import parse_bool, parse_dates, parse_list, strftime_distinct
-from clic_geo.ingest.readers import RawTable
+from clic_geo.ingest.readers import _STR, RawTable
 from clic_geo.schema import (
     KEY,
     POLICE_UK_CATEGORY,
@@ -88,12 +89,15 @@ def _incidents(raw: RawTable, ctx: ValidationContext, *, source: str, police_uk:
         frame, mapping, problems, ctx, required=True, month_only=police_uk
     )
     cat_text = _col(frame, mapping, "category")
-    norm = _map_unique(cat_text, normalise_token)
+    # categories per distinct text (a file has a handful)
+    cat_codes, cat_u = pd.factorize(cat_text, use_na_sentinel=False)
+    cat_u = pd.Series(cat_u, dtype=cat_text.dtype)
     if police_uk:
-        category = cat_text.str.lower().map(POLICE_UK_CATEGORY).fillna(Category.OTHER.value)
-        category = category.where(cat_text.ne(""), None)
+        known = cat_u.str.lower().map(POLICE_UK_CATEGORY).fillna(Category.OTHER.value)
+        cat_values = known.where(cat_u.ne(""), None)
     else:
-        category = norm.map(CATEGORY_ALIASES)
+        cat_values = cat_u.map(normalise_token).map(CATEGORY_ALIASES)
+    category = _take_text(cat_values, cat_codes, frame.index)
     problems.add(cat_text.eq(""), "no category")
     problems.add(
         cat_text.ne("") & category.isna(),
@@ -115,9 +119,10 @@ def _incidents(raw: RawTable, ctx: ValidationContext, *, source: str, police_uk:
             src.where(src.ne(""), source), lambda s: normalise_token(s).replace(" ", "-")
         )
     sid = _col(frame, mapping, "id")
-    attrs = None
+    attrs: object = "{}"
     if rest:
-        # one JSON text per distinct combination of the extra columns (files repeat them)
+        # one JSON text per distinct combination of the extra columns (files repeat them),
+        # shared by the rows that repeat it
         sub = frame[rest].astype(str)
         if len(sub):
             codes, first = _factorize_rows([sub[c] for c in rest])
@@ -128,7 +133,7 @@ def _incidents(raw: RawTable, ctx: ValidationContext, *, source: str, police_uk:
             json.dumps({k: v for k, v in zip(rest, vals, strict=True) if v}, ensure_ascii=False)
             for vals in uniq
         ]
-        attrs = np.asarray(texts, dtype=object)[codes].tolist()
+        attrs = pd.Series(np.asarray(texts, dtype=object)[codes], index=frame.index, dtype=object)
     month = strftime_distinct(when, "%Y-%m")
     acc = pd.DataFrame(
         {
@@ -141,49 +146,55 @@ def _incidents(raw: RawTable, ctx: ValidationContext, *, source: str, police_uk:
             Col.ORIGINAL_TYPE: cat_text,
             Col.LOCATION: _col(frame, mapping, "location"),
             Col.NOTES: _col(frame, mapping, "notes"),
-            "attributes": attrs if attrs is not None else "{}",
+            "attributes": attrs,
         },
         index=frame.index,
     )
     acc = pd.concat([acc, loc], axis=1)
-    fp, group = _fingerprint_rows(
-        acc[
-            [
-                Col.WHEN,
-                Col.CATEGORY,
-                Col.ORIGINAL_TYPE,
-                Col.EASTING,
-                Col.NORTHING,
-                Col.LOCATION,
-                Col.NOTES,
-            ]
-        ],
-        lambda f: [
-            f[Col.WHEN].astype(str),
-            f[Col.CATEGORY].astype(str),
-            f[Col.ORIGINAL_TYPE].str.lower(),
-            f[Col.EASTING].round(0).astype(str),
-            f[Col.NORTHING].round(0).astype(str),
-            f[Col.LOCATION],
-            f[Col.NOTES],
-        ],
-    )
-    # the n-th row with the same fingerprint (rows with an id count too)
-    occurrence = pd.Series(group).groupby(group).cumcount().to_numpy() + 1
-    has_id = sid.ne("").to_numpy()
-    key = np.empty(len(acc), dtype=object)
-    src_t = acc[Col.SOURCE]
-    if has_id.any():
-        key[has_id] = (src_t[has_id] + ":" + sid[has_id]).to_numpy(dtype=object)
-    if not has_id.all():
-        no_id = ~has_id
-        key[no_id] = (
-            src_t[no_id] + ":fp:" + fp[no_id] + ":" + occurrence[no_id].astype(str)
-        ).to_numpy(dtype=object)
-    acc[KEY] = key
+    acc[KEY] = _incident_keys(acc, sid, source, by_source=src is not None)
     if rest:
         notes.append(f"columns kept as attributes: {', '.join(map(str, rest))}")
     return _finish("incidents", raw, problems, acc, mapping, notes)
+
+
+def _take_text(values: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """``values`` (one per code, missing as None/NaN) for every row, as Arrow text."""
+    arr = pa.array(values.astype(object).where(values.notna(), None).tolist(), pa.large_string())
+    return pd.Series(arr.take(pa.array(codes)), index=index, dtype=_STR)
+
+
+def _incident_keys(acc: pd.DataFrame, sid: pd.Series, source: str, *, by_source: bool) -> pd.Series:
+    """``<source>:<id>``, or for a row with no id ``<source>:fp:<fingerprint>:<n>``.
+
+    ``n`` numbers the rows with the same fingerprint (rows with an id count too), so
+    identical records in one file stay distinct and a re-import finds them again.
+    """
+    src = pd.Series(acc[Col.SOURCE], dtype=_STR) if by_source else source
+    keys = pa.chunked_array(pa.array((src + ":") + sid))
+    no_id = np.flatnonzero(sid.eq("").to_numpy())
+    if len(no_id):
+        group, fingerprints = _fingerprint_groups(
+            [
+                (acc[Col.WHEN], lambda s: s.astype(str)),
+                (acc[Col.CATEGORY], lambda s: s.astype(str)),
+                (acc[Col.ORIGINAL_TYPE], lambda s: s.str.lower()),
+                (acc[Col.EASTING], lambda s: s.round(0).astype(str)),
+                (acc[Col.NORTHING], lambda s: s.round(0).astype(str)),
+                (acc[Col.LOCATION], lambda s: s),
+                (acc[Col.NOTES], lambda s: s),
+            ]
+        )
+        # the n-th row with the same fingerprint (rows with an id count too)
+        occurrence = pd.Series(group).groupby(group).cumcount().to_numpy() + 1
+        s_no = src if isinstance(src, str) else src.iloc[no_id].to_numpy(dtype=object)
+        fp_keys = pa.array(
+            (s_no + ":fp:" + fingerprints(no_id) + ":" + occurrence[no_id].astype(str)).tolist(),
+            keys.type,
+        )
+        pick = np.arange(len(acc))
+        pick[no_id] = len(acc) + np.arange(len(no_id))
+        keys = pa.chunked_array([*keys.chunks, fp_keys]).take(pa.array(pick))
+    return pd.Series(keys, index=acc.index, dtype=_STR)
 
 
 # --------------------------------------------------------------------------- addresses
