@@ -226,13 +226,16 @@ class HotspotFinder(BaseEstimator):
 
     # ------------------------------------------------------------------ fit
 
-    def fit(self, X: gpd.GeoDataFrame, y: Any = None) -> HotspotFinder:
+    def fit(self, X: gpd.GeoDataFrame, y: Any = None, *, context: Any = None) -> HotspotFinder:
         """Find the hotspots of a point layer (see :func:`clic_geo.hotspots.layers.build_layer`).
 
         ``X`` needs point geometry with a CRS (or ``easting``/``northing``), and may
         have ``weight``, ``category``, ``month``/``occurred_at`` and ``area_id``.
+        ``context``: when ``X`` is one partition of a larger run, months, decay and
+        trend backgrounds from the whole (:class:`clic_geo.hotspots.partition.FitContext`).
         """
         self._validate()
+        self._fit_context = context
         # one line per clustering run: the app's cache is judged by counting these
         # (CLIC_LOG=debug; benchmarks/bench_map_page.py, tests/test_map_cache.py)
         log.debug("hotspot clustering run: %d points", len(X))
@@ -260,11 +263,15 @@ class HotspotFinder(BaseEstimator):
         df["month"] = strftime_distinct(pd.to_datetime(df["when"]), "%Y-%m")
         df["mi"] = _month_index(df["month"])
         newest = int(df["mi"].max()) if len(df) else 0
+        if context is not None:
+            newest = context.newest_mi
         if self.half_life_months:
             df["decayed"] = df["w"] * np.power(0.5, (newest - df["mi"]) / self.half_life_months)
         else:
             df["decayed"] = df["w"]
         months = month_range(df["month"].min(), df["month"].max()) if len(df) else []
+        if context is not None:
+            months = list(context.months)
         rng = np.random.default_rng(self.random_state)
         frames, labels = [], np.full(len(df), None, dtype=object)
         self.params_: dict[str, AreaParams] = {}
@@ -357,8 +364,13 @@ class HotspotFinder(BaseEstimator):
         t0 = self._tick("cluster", t0)
         pvals = self._p_values(xy, w, days, p, lab, n_clusters, rng)
         t0 = self._tick("significance", t0)
-        area_geom_km2 = _extent_km2(xy, p.eps_m)
-        month_counts = sub.groupby("month").size().reindex(months, fill_value=0).to_numpy()
+        whole = getattr(self, "_fit_context", None)
+        if whole is not None:  # one partition of a larger run: the area as a whole
+            area_geom_km2 = whole.extent_km2[p.area_id]
+            month_counts = np.asarray(whole.month_counts[p.area_id])
+        else:
+            area_geom_km2 = _extent_km2(xy, p.eps_m)
+            month_counts = sub.groupby("month").size().reindex(months, fill_value=0).to_numpy()
         names = np.array([*(f"{p.area_id}#{k}" for k in range(n_clusters)), None], dtype=object)
         labels_out = names[np.where(lab >= 0, lab, n_clusters)]
         inc = lab >= 0
@@ -381,7 +393,8 @@ class HotspotFinder(BaseEstimator):
         out.insert(4, "last_seen", text_u[np.searchsorted(mi_u, out.pop("last_mi"))])
         t0 = self._tick("statistics", t0)
         # polygons, all at once: the distinct points of each cluster as a multipoint
-        pts = s.iloc[_first_rows([s["k"], s["e"], s["n"]])].sort_values("k")
+        # stable: a cluster's points keep their order whatever else is in the run
+        pts = s.iloc[_first_rows([s["k"], s["e"], s["n"]])].sort_values("k", kind="stable")
         ks, n_loc = np.unique(pts["k"].to_numpy(), return_counts=True)
         mps = shapely.multipoints(pts[["e", "n"]].to_numpy(), indices=pts["k"].to_numpy())
         mps = mps[ks] if len(mps) > len(ks) else mps
