@@ -224,3 +224,32 @@ def test_stray_nuls_in_values_are_kept_and_noted_not_called_binary(write) -> Non
     assert len(t.frame) == 3
     assert t.frame["notes"].tolist() == ["\ufffd\ufffd"] * 3
     assert any("NUL" in n for n in t.notes)
+
+
+def test_parquet_is_read_as_the_same_table_saved_as_csv(tmp_path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table(
+        {
+            "Crime ID": ["a1", None, "  "],
+            "Month": ["2024-01", "2024-02", " "],
+            "Longitude": [-3.227, -3.2281, None],
+            "Count": pa.array([3, None, None], pa.int64()),
+        }
+    )
+    pq.write_table(table, tmp_path / "f.parquet")
+    t = read_table(tmp_path / "f.parquet")
+    assert t.encoding == "parquet"
+    assert list(t.frame.columns) == ["Crime ID", "Month", "Longitude", "Count"]
+    # every value as text, missing as "", the all-blank last row counted as blank
+    assert t.frame.astype(object).to_numpy().tolist() == [
+        ["a1", "2024-01", "-3.227", "3"],
+        ["", "2024-02", "-3.2281", ""],
+    ]
+    assert (t.rows.tolist(), t.blank_rows, t.n_read) == ([2, 3], 1, 2)
+
+
+def test_damaged_parquet_is_a_clear_error(write) -> None:
+    with pytest.raises(InputFileError, match="not a readable Parquet file"):
+        read_table(write("f.parquet", b"PAR1 not really"))

@@ -13,6 +13,7 @@ import shapely
 
 from clic_geo._errors import ConfigError
 from clic_geo.cli._common import open_store, print_json, progress, settings_of
+from clic_geo.cli._dask import add_engine_args, run_dask
 from clic_geo.geo.crs import BNG
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="leave out isolated single locations (kind=isolated)",
     )
     p.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
+    add_engine_args(p)
     p.set_defaults(func=_run_hotspots)
 
     b = sub.add_parser(
@@ -121,6 +123,8 @@ def _load(args: argparse.Namespace) -> tuple[pd.DataFrame, shapely.Geometry | No
 def _run_hotspots(args: argparse.Namespace) -> int:
     from clic_geo.hotspots.forecast import recommended_map
 
+    if args.engine == "dask":
+        return run_dask(args)
     df, study = _load(args)
     keep = shapely.contains_xy(study, df["easting"].to_numpy(), df["northing"].to_numpy())
     df = df[keep]
@@ -139,7 +143,7 @@ def _run_hotspots(args: argparse.Namespace) -> int:
     from clic_geo.hotspots.engine import area_hotspot_params
 
     area_params = area_hotspot_params(load_areas(settings_of(args).areas_dir))
-    hs = recommended_map(df, area_params=area_params, **params)
+    hs = recommended_map(df, area_params=area_params, n_simulations=args.simulations, **params)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.exists():

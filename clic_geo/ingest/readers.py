@@ -1,4 +1,4 @@
-"""Read a CSV or XLSX file into a table of strings, losing nothing.
+"""Read a CSV, XLSX or Parquet file into a table of strings, losing nothing.
 
 The reader's only job is to turn bytes into rows of text with the spreadsheet row
 number each came from. Interpretation (dates, places, categories) happens in
@@ -30,6 +30,7 @@ _RESERVED = {ROW_COL, REASON_COL, OUTCOME_COL, "_extra"}
 
 _XLSX_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls
+_PARQUET_MAGIC = b"PAR1"
 
 
 @dataclass(frozen=True)
@@ -301,6 +302,53 @@ def _arrow_csv(
     return frame, rows, len(cand), delim, notes
 
 
+def _read_parquet(p: Path) -> tuple[pd.DataFrame, np.ndarray, int, tuple[str, ...]]:
+    """A Parquet file as text, numbered as if it were a CSV with a header row.
+
+    Every column is read as text (numbers as they print, missing values as ""), so
+    validation sees what it would see in the same table saved as CSV.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(p)
+    except (OSError, ValueError) as exc:  # pyarrow.ArrowInvalid is a ValueError
+        raise InputFileError(f"{p.name}: not a readable Parquet file ({exc})") from exc
+    headers, notes = _unique_headers([str(c) for c in table.column_names])
+    cols = []
+    for col in table.columns:
+        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+            try:
+                col = pc.cast(col, pa.large_string())
+            except (pa.ArrowNotImplementedError, pa.ArrowInvalid) as exc:
+                raise InputFileError(
+                    f"{p.name}: column of type {col.type} cannot be read as text"
+                ) from exc
+        cols.append(pc.fill_null(pc.cast(col, pa.large_string()), ""))
+    body = pa.table(cols, names=[f"f{i}" for i in range(len(cols))])
+    n = body.num_rows
+    cand = np.arange(n)
+    for col in body.columns:
+        if not len(cand):
+            break
+        vals = col.take(pa.array(cand)) if len(cand) < n else col
+        empty = pc.or_(pc.equal(pc.utf8_length(vals), 0), pc.utf8_is_space(vals))
+        cand = cand[np.asarray(empty.to_numpy(zero_copy_only=False), dtype=bool)]
+    rows = np.arange(2, n + 2, dtype="int64")
+    if len(cand):
+        keep = np.ones(n, dtype=bool)
+        keep[cand] = False
+        body = body.filter(pa.array(keep))
+        rows = rows[keep]
+    frame = body.to_pandas(types_mapper={pa.large_string(): _STR}.get)
+    frame.columns = headers
+    if len(frame.columns) < 2:
+        raise InputFileError(f"{p.name}: not a table: found a single column")
+    return frame, rows, len(cand), tuple(notes)
+
+
 def _scan_file(p: Path) -> tuple[str, bytes, bool, bool]:
     """One pass over a file in blocks: its SHA-256, first bytes, whether it has any
     non-blank byte and whether it holds a quote or NUL (the fast reader's limits)."""
@@ -369,7 +417,7 @@ def _read_xlsx(data: bytes, name: str, sheet: str | None) -> tuple[list[list[str
 
 
 def read_table(path: str | Path, *, sheet: str | None = None) -> RawTable:
-    """Read a CSV (UTF-8, UTF-8 with BOM, cp1252; comma, semicolon or tab) or XLSX file.
+    """Read a CSV (UTF-8, UTF-8 with BOM, cp1252; comma, semicolon or tab), XLSX or Parquet file.
 
     Parameters
     ----------
@@ -397,6 +445,9 @@ def read_table(path: str | Path, *, sheet: str | None = None) -> RawTable:
         raise InputFileError(f"cannot read {p}: {exc.strerror or exc}") from exc
     if not content:
         raise InputFileError(f"{name}: the file is empty")
+    if head.startswith(_PARQUET_MAGIC):
+        frame, rows, blank, notes = _read_parquet(p)
+        return RawTable(frame, rows, pd.DataFrame(), blank, "parquet", "", "", digest, name, notes)
     if head.startswith(_OLE_MAGIC):
         raise InputFileError(
             f"{name}: legacy Excel .xls files are not supported; save it as .xlsx or CSV"
