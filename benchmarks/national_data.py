@@ -21,7 +21,8 @@ run on this. What it copies from the real Cumbria months in ``../shared/data``
 
 Force areas are a Voronoi split of a rough outline of England and Wales
 (``forces.geojson``),
-so towns straddle borders as real ones do. One Parquet file per force; the files
+and each force's second town sits on its border with a neighbour, as conurbations
+straddle real force borders. One Parquet file per force; the files
 are written once and never committed.
 
     .venv/bin/python benchmarks/national_data.py /tmp/clic-national --rows 10500000
@@ -87,13 +88,13 @@ def _outline() -> shapely.Geometry:
     return shapely.Polygon([(x * 1000.0, y * 1000.0) for x, y in EW_OUTLINE_KM])
 
 
-def _forces(rng: np.random.Generator) -> list[shapely.Geometry]:
+def _forces(rng: np.random.Generator, n: int) -> list[shapely.Geometry]:
     box = _outline()
     seeds = []
-    while len(seeds) < N_FORCES:
+    while len(seeds) < n:
         c = rng.uniform(box.bounds[:2], box.bounds[2:], (2, 2))
         seeds += [p for p in c if shapely.contains_xy(box, *p)]
-    seeds = np.array(seeds[:N_FORCES])
+    seeds = np.array(seeds[:n])
     cells = shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=box)
     polys = [shapely.intersection(c, box) for c in shapely.get_parts(cells)]
     # in the order of their seeds, so force i is the cell around seed i
@@ -125,7 +126,7 @@ def generate(
 
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
-    polys = _forces(rng)[:forces]
+    polys = _forces(rng, forces)
     area_km2 = np.array([p.area / 1e6 for p in polys])
     # volumes: Zipf-like (a few metropolitan forces, many county ones), the least dense
     # force at Cumbria's density
@@ -173,6 +174,12 @@ def generate(
             c = rng.uniform((minx, miny), (maxx, maxy), (4 * n_towns, 2))
             centres += [p for p in c if shapely.contains_xy(poly, *p)]
         centres = np.array(centres[:n_towns])
+        # towns straddle force borders, as conurbations do: the second town of each
+        # force sits on its border with a neighbour (not on the coast)
+        inner = shapely.difference(poly.boundary, _outline().boundary.buffer(1_000))
+        if n_towns > 1 and not inner.is_empty:
+            at = shapely.line_interpolate_point(inner, rng.uniform(0, inner.length))
+            centres[1] = shapely.get_coordinates(at)[0]
         radius = 600 + 7_000 * np.sqrt(tshare / tshare.max()) * min(1.0, monthly / 20_000) ** 0.3
         pool_e, pool_n, pool_w, pool_town = [], [], [], []
         for t in range(n_towns + 1):
