@@ -52,7 +52,13 @@ def add_engine_args(p: argparse.ArgumentParser) -> None:
 def run_dask(args: argparse.Namespace) -> int:
     """Build and write the map with :func:`clic_geo.hotspots.dask_run.dask_hotspots`."""
     from clic_geo.geo.areas import load_areas, load_service_area
-    from clic_geo.hotspots.dask_run import LoadSpec, dask_hotspots, local_client, worker_peak_mb
+    from clic_geo.hotspots.dask_run import (
+        LoadSpec,
+        dask_hotspots,
+        local_client,
+        worker_cpu_seconds,
+        worker_peak_mb,
+    )
     from clic_geo.hotspots.engine import area_hotspot_params
     from clic_geo.hotspots.partition import Partitions
 
@@ -101,6 +107,7 @@ def run_dask(args: argparse.Namespace) -> int:
             **params,
         )
         peaks = worker_peak_mb(client)
+        cpus = worker_cpu_seconds(client)
     finally:
         cluster = None if args.scheduler else client.cluster
         client.close()
@@ -132,6 +139,11 @@ def run_dask(args: argparse.Namespace) -> int:
         )
     if args.json:
         summary = {"incidents": run.kept, "hotspots": len(hs), "clusters": n_cl, "out": str(out)}
-        summary["dask"] = {**run.to_dict(), "worker_peak_mb": peaks}
+        import resource
+
+        summary["dask"] = {**run.to_dict(), "worker_peak_mb": peaks, "worker_cpu_s": cpus}
+        summary["dask"]["client_peak_mb"] = (
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        )
         print_json(json.loads(json.dumps(summary, default=float)))
     return 0

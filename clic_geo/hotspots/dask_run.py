@@ -63,7 +63,14 @@ from clic_geo.hotspots.partition import (
 from clic_geo.hotspots.trends import month_range
 from clic_geo.schema import Col
 
-__all__ = ["DaskRun", "LoadSpec", "dask_hotspots", "local_client", "worker_peak_mb"]
+__all__ = [
+    "DaskRun",
+    "LoadSpec",
+    "dask_hotspots",
+    "local_client",
+    "worker_cpu_seconds",
+    "worker_peak_mb",
+]
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +109,13 @@ class DaskRun:
     cross_border_islands: int = 0
     eps_m: float = float("nan")
     seconds: dict[str, float] = field(default_factory=dict)
+    #: Seconds each file took to read, validate and filter (one task each).
+    file_seconds: list[float] = field(default_factory=list)
+    #: Seconds each partition's fit took (one task each), for the last map built.
     partition_seconds: list[float] = field(default_factory=list)
+    #: CPU seconds of the same tasks (steadier than wall time on a shared machine).
+    file_cpu: list[float] = field(default_factory=list)
+    partition_cpu: list[float] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -123,6 +136,7 @@ def _load_file(index: int, path: str, spec: LoadSpec) -> tuple[pd.DataFrame, dic
     from clic_geo.ingest.readers import read_table
     from clic_geo.ingest.validate import validate
 
+    t0, c0 = time.perf_counter(), time.process_time()
     ctx = validation_context(spec.settings, now=spec.now)
     raw = read_table(path)
     v = validate(raw, "incidents", ctx, source="police-uk", police_uk=True)
@@ -148,6 +162,8 @@ def _load_file(index: int, path: str, spec: LoadSpec) -> tuple[pd.DataFrame, dic
     out = df.loc[keep, _KEEP].reset_index(drop=True)
     out[GID] = (np.int64(index) << 32) + np.arange(len(out), dtype=np.int64)
     stats["kept"] = len(out)
+    stats["seconds"] = time.perf_counter() - t0
+    stats["cpu"] = time.process_time() - c0
     return out, stats
 
 
@@ -208,7 +224,7 @@ def _fit_partition(
     with_rows: bool,
 ) -> dict[str, Any]:
     """The single-process pipeline on one partition's rows, and what the merge needs."""
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     got = [p for p in pieces if p is not None and len(p)]
     rows = pd.concat(got, ignore_index=True).sort_values(GID, kind="stable")
     rows = rows.reset_index(drop=True)
@@ -241,6 +257,7 @@ def _fit_partition(
         "meta": meta,
         "rows": info if with_rows else None,
         "seconds": time.perf_counter() - t0,
+        "cpu": time.process_time() - c0,
     }
 
 
@@ -270,12 +287,30 @@ def local_client(n_workers: int = 2, *, processes: bool = True, memory_limit: st
         dashboard_address=None,
         **where,
     )
-    return Client(cluster)
+    client = Client(cluster)
+    client.run(_warm)  # imports once per worker, before anything is timed
+    return client
+
+
+def _warm() -> None:
+    import clic_geo.hotspots.engine
+    import clic_geo.hotspots.layers
+    import clic_geo.ingest.importer
+    import clic_geo.ingest.validate  # noqa: F401
+
+
+def _cpu_seconds() -> float:
+    return time.process_time()
 
 
 def worker_peak_mb(client: Any) -> dict[str, float]:
     """Each worker process's peak resident memory so far (MB)."""
     return {str(k): float(v) for k, v in client.run(_peak_rss_mb).items()}
+
+
+def worker_cpu_seconds(client: Any) -> dict[str, float]:
+    """CPU seconds each worker process has used so far (all its threads)."""
+    return {str(k): float(v) for k, v in client.run(_cpu_seconds).items()}
 
 
 class _Runner:
@@ -296,6 +331,8 @@ class _Runner:
         r.accepted = sum(s["accepted"] for s in stats)
         r.rejected = sum(s["rejected"] for s in stats)
         r.kept = sum(s["kept"] for s in stats)
+        r.file_seconds = [s["seconds"] for s in stats]
+        r.file_cpu = [s["cpu"] for s in stats]
         if r.rejected:
             log.info("%d rows left out (no location or outside the service area)", r.rejected)
         if spec.types:
@@ -413,6 +450,7 @@ class _Runner:
         del splits, fits
         r.partitions_used = len(done)
         r.partition_seconds = [d["seconds"] for d in done]
+        r.partition_cpu = [d["cpu"] for d in done]
         r.seconds["fit"] = r.seconds.get("fit", 0) + time.perf_counter() - t1
         t2 = time.perf_counter()
         out = _merge(done, finder, area_params, n_simulations)
