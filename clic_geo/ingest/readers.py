@@ -12,7 +12,8 @@ import csv
 import hashlib
 import io
 import zipfile
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -349,21 +350,27 @@ def _read_parquet(p: Path) -> tuple[pd.DataFrame, np.ndarray, int, tuple[str, ..
     return frame, rows, len(cand), tuple(notes)
 
 
-def _scan_file(p: Path) -> tuple[str, bytes, bool, bool]:
-    """One pass over a file in blocks: its SHA-256, first bytes, whether it has any
-    non-blank byte and whether it holds a quote or NUL (the fast reader's limits)."""
-    h = hashlib.sha256()
+def _scan_file(p: Path) -> tuple[bytes, bool, bool]:
+    """One pass over a file in blocks: its first bytes, whether it has any non-blank
+    byte and whether it holds a quote or NUL (the fast reader's limits)."""
     head = b""
     content = False
     special = False
     with p.open("rb") as f:
         while block := f.read(1 << 22):
-            h.update(block)
             if len(head) < 65539:
                 head += block[: 65539 - len(head)]
             content = content or bool(block.strip())
             special = special or b'"' in block or b"\x00" in block
-    return h.hexdigest(), head, content, special
+    return head, content, special
+
+
+def _sha256_file(p: Path) -> str:
+    h = hashlib.sha256()
+    with p.open("rb") as f:
+        while block := f.read(1 << 22):
+            h.update(block)
+    return h.hexdigest()
 
 
 def _split_count(line: str, delim: str) -> int:
@@ -436,9 +443,23 @@ def read_table(path: str | Path, *, sheet: str | None = None) -> RawTable:
         If the file is missing, empty, binary, a legacy ``.xls`` or has no header.
     """
     p = Path(path)
+    # the file's digest is computed beside the parsing (both release the GIL)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        digest = pool.submit(_sha256_file, p)
+        raw = _read_table(p, sheet)
+        try:
+            sha = digest.result()
+        except OSError as exc:
+            raise InputFileError(f"cannot read {p}: {exc.strerror or exc}") from exc
+    return replace(raw, sha256=sha)
+
+
+def _read_table(p: Path, sheet: str | None) -> RawTable:
+    """:func:`read_table` but for the file's digest (left empty)."""
     name = p.name
+    digest = ""
     try:
-        digest, head, content, special = _scan_file(p)
+        head, content, special = _scan_file(p)
     except FileNotFoundError:
         raise InputFileError(f"file not found: {p}") from None
     except OSError as exc:
