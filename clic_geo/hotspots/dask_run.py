@@ -271,7 +271,8 @@ def _peak_rss_mb() -> float:
 
 
 def local_client(n_workers: int = 2, *, processes: bool = True, memory_limit: str = "auto"):
-    """A Dask client on a local cluster (one thread per worker, no dashboard server)."""
+    """A Dask client on a local cluster (one thread per worker, nothing listening beyond
+    this machine)."""
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError as exc:  # pragma: no cover - the extra is installed for tests
@@ -284,7 +285,8 @@ def local_client(n_workers: int = 2, *, processes: bool = True, memory_limit: st
         threads_per_worker=1,
         processes=processes,
         memory_limit=memory_limit,
-        dashboard_address=None,
+        # the scheduler's web endpoints (status, metrics): a free port, this machine only
+        dashboard_address="127.0.0.1:0",
         **where,
     )
     client = Client(cluster)
