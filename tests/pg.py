@@ -8,6 +8,7 @@ if the machine has none. Starting the cluster takes ~2 s.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -30,12 +31,18 @@ def _bin(name: str) -> str | None:
     return hits[-1] if hits else None
 
 
-@pytest.fixture(scope="session")
-def pg_cluster() -> Iterator[str]:
-    """URL of the cluster's ``postgres`` database (the cluster stops after the session)."""
+@contextlib.contextmanager
+def cluster() -> Iterator[str]:
+    """Start a throwaway cluster; yields the URL of its ``postgres`` database.
+
+    Raises
+    ------
+    FileNotFoundError
+        If PostgreSQL's server programs are not installed.
+    """
     initdb, pg_ctl = _bin("initdb"), _bin("pg_ctl")
     if not (initdb and pg_ctl):
-        pytest.skip(
+        raise FileNotFoundError(
             "PostgreSQL server binaries not installed (scripts/setup.sh --test installs them)"
         )
     # not under pytest's temporary folder, nor in a /tmp closed to others (as on some
@@ -81,6 +88,16 @@ def pg_cluster() -> Iterator[str]:
             [*run_as, pg_ctl, "-D", str(root / "data"), "-m", "fast", "stop"], capture_output=True
         )
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[str]:
+    """URL of the cluster's ``postgres`` database (the cluster stops after the session)."""
+    try:
+        with cluster() as url:
+            yield url
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))
 
 
 def new_database(cluster_url: str) -> str:
