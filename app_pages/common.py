@@ -8,6 +8,7 @@ lives in ``st.session_state``.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
+import branca.element
 import folium
 import geopandas as gpd
 import pandas as pd
@@ -54,6 +56,13 @@ ATTRIBUTION_POLICE = (
 
 log = logging.getLogger("clic_geo.app")
 _T = TypeVar("_T")
+
+# branca (under folium) compiles a Jinja template for every script and style link of
+# every map element, on every render: with 20 officers signing in at once that was
+# about half of the server's Python time (benchmarks/bench_load.py, py-spy --gil).
+# A compiled template is immutable and safe to share, so compile each source once per
+# server process.
+branca.element.Template = functools.lru_cache(maxsize=2048)(branca.element.Template)
 
 #: How long a page keeps retrying a store call that hit a lock or a lost connection.
 DB_RETRY_S = 8.0

@@ -142,6 +142,8 @@ async def ws_officer(url: str, name: str, i: int, go: asyncio.Event, rec: dict) 
         await go.wait()
         r = await first.sign_in(name, PASSWORD)
         _check(rec, r, "sign-in → map", need_map=True)
+        if rec.get("_signin_only"):
+            return
         area = r.widgets["Area"][1]
         r = await s.run([s.choose(area, OFFICER_AREAS[i % 4])], until_map=True)
         _check(rec, r, "change area → map", need_map=True)
@@ -159,6 +161,8 @@ async def ws_partner(url: str, name: str, i: int, go: asyncio.Event, rec: dict) 
         await go.wait()
         r = await s.sign_in(name, PASSWORD)
         _check(rec, r, "partner sign-in → figures", need_map=False)
+        if rec.get("_signin_only"):
+            return
         area = r.widgets["Area"][1]
         r = await s.run([s.choose(area, area.options[(i + 1) % len(area.options)])])
         _check(rec, r, "partner change area", need_map=False)
@@ -320,7 +324,7 @@ def run_once(args: argparse.Namespace, data_dir: Path, env: dict[str, str]) -> d
         if args.import_rows
         else None
     )
-    rec: dict[str, list] = {}
+    rec: dict[str, Any] = {"_signin_only": args.signin_only}
     imp: dict[str, Any] = {}
     with serve(data_dir, env=env, log=data_dir.parent / "server.log") as url:
         pid = _server_pid(url)
@@ -339,10 +343,14 @@ def run_once(args: argparse.Namespace, data_dir: Path, env: dict[str, str]) -> d
                     cmd, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE
                 )
 
+            spy = _profiler(pid, args.profile)
             t0 = time.perf_counter()
             asyncio.run(burst(url, args, rec, start_import))
             wall = time.perf_counter() - t0
             cpu = watch.cpu_s() - cpu0
+            if spy is not None:
+                spy.send_signal(2)  # SIGINT: py-spy writes what it sampled
+                spy.wait(timeout=120)
         if "proc" in imp:
             out, err = imp["proc"].communicate(timeout=900)
             imp["seconds"] = time.perf_counter() - imp["t0"]
@@ -353,7 +361,7 @@ def run_once(args: argparse.Namespace, data_dir: Path, env: dict[str, str]) -> d
                 rec.setdefault("errors", []).append("import: " + err.decode()[-300:])
             del imp["proc"], imp["t0"]
     sessions = args.officers + args.partners
-    actions = {k: summary(v) for k, v in rec.items() if k != "errors" and v}
+    actions = {k: summary(v) for k, v in rec.items() if not k.startswith(("errors", "_")) and v}
     signin = next((k for k in ("sign-in → map", "sign-in → map drawn") if k in actions), None)
     return {
         "store": args.store,
@@ -370,6 +378,34 @@ def run_once(args: argparse.Namespace, data_dir: Path, env: dict[str, str]) -> d
         "burst_wall_s": wall,
         "import": imp,
     }
+
+
+def _profiler(pid: int, out: Path | None) -> subprocess.Popen | None:
+    """py-spy sampling the server (``pip install py-spy``; a developer's tool only)."""
+    if out is None:
+        return None
+    spy = Path(sys.executable).with_name("py-spy")
+    cmd = [str(spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "50", "--gil"]
+    return subprocess.Popen([*cmd, "--output", str(out)], stdout=subprocess.DEVNULL)
+
+
+def profile_summary(raw: Path, top: int = 40) -> str:
+    """Inclusive share of samples per function (of the server's busy samples)."""
+    incl: dict[str, int] = {}
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, n = line.rpartition(" ")
+        if not stack or not n.isdigit():
+            continue
+        total += int(n)
+        seen = set()
+        for frame in stack.split(";"):
+            name = frame.split(" (")[0] + " " + frame.rsplit("/", 1)[-1].rstrip(")")
+            if name not in seen:
+                seen.add(name)
+                incl[name] = incl.get(name, 0) + int(n)
+    rows = sorted(incl.items(), key=lambda kv: -kv[1])[:top]
+    return "\n".join(f"{100 * n / total:5.1f} %  {name}" for name, n in rows)
 
 
 def _server_pid(url: str) -> int:
@@ -413,6 +449,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--import-rows", type=int, default=100_000)
     p.add_argument("--timeout", type=float, default=600.0, help="per session, seconds")
     p.add_argument("--json", type=Path, help="also write the figures here")
+    p.add_argument("--signin-only", action="store_true", help="only sign in (the target's measure)")
+    p.add_argument("--profile", type=Path, help="sample the server with py-spy into this file")
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="clic-load-") as tmp:
         data_dir = Path(tmp) / "store"
@@ -424,6 +462,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         else:
             res = run_once(args, data_dir, {})
     print(report(res), flush=True)
+    if args.profile:
+        print(profile_summary(args.profile), flush=True)
     if args.json:
         args.json.write_text(json.dumps(res, indent=2, default=str))
     return res

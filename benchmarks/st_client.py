@@ -66,7 +66,11 @@ class StreamlitSession:
 
     async def __aenter__(self) -> StreamlitSession:
         self.ws = await websockets.connect(
-            self.ws_url, max_size=None, open_timeout=self.timeout_s, compression=None
+            self.ws_url,
+            max_size=None,
+            open_timeout=self.timeout_s,
+            compression=None,
+            ping_interval=None,  # as a browser: the server may be too busy to answer pings
         )
         return self
 
