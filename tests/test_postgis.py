@@ -7,6 +7,7 @@ data.police.uk months when they are here.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -22,20 +23,26 @@ from clic_geo.settings import load_settings
 from clic_geo.store import SCHEMA_VERSION, Store
 from clic_geo.store.base import REVISIONS
 from tests.conftest import police_files
+from tests.pg import new_database
 
 pytestmark = pytest.mark.slow
 
 
-def _stores(pg_url: str, tmp_path: Path, files: list[Path]) -> tuple[Store, Store]:
-    """The same files imported into a SQLite store and a PostGIS store."""
+@pytest.fixture(scope="module")
+def real_stores(pg_cluster: str, tmp_path_factory) -> Iterator[tuple[Store, Store]]:
+    """The last three real months imported into a SQLite store and a PostGIS store."""
+    files = police_files()[-3:]
+    tmp = tmp_path_factory.mktemp("real")
     out = []
-    for name, url in (("sqlite", None), ("postgis", pg_url)):
-        settings = load_settings(tmp_path / name, **({"database_url": url} if url else {}))
+    for name, url in (("sqlite", None), ("postgis", new_database(pg_cluster))):
+        settings = load_settings(tmp / name, **({"database_url": url} if url else {}))
         store = Store.open(settings)
         for f in files:
             import_file(f, "incidents", settings=settings, store=store, police_uk=True)
         out.append(store)
-    return out[0], out[1]
+    yield out[0], out[1]
+    for s in out:
+        s.close()
 
 
 def test_postgis_schema_geometry_and_spatial_indexes(pg_url: str) -> None:
@@ -92,11 +99,10 @@ def test_a_postgresql_store_made_before_alembic_upgrades(
     store.close()
 
 
-def test_area_and_period_queries_in_the_database_match_sqlite(pg_url: str, tmp_path: Path) -> None:
-    files = police_files()[-2:]
-    lite, pg = _stores(pg_url, tmp_path, files)
-    areas = load_areas(load_settings(tmp_path / "sqlite").areas_dir)
-    start, end = pd.Timestamp(files[-1].name[:7] + "-01"), None
+def test_area_and_period_queries_in_the_database_match_sqlite(real_stores, tmp_path) -> None:
+    lite, pg = real_stores
+    areas = load_areas(load_settings(tmp_path).areas_dir)
+    start, end = pd.Timestamp(police_files()[-1].name[:7] + "-01"), None
     for area in areas.ids:
         outline = areas.get(area).geometry
         a = lite.incidents(within=outline, start=start, end=end)
@@ -118,8 +124,6 @@ def test_area_and_period_queries_in_the_database_match_sqlite(pg_url: str, tmp_p
             ).scalars()
         )
     assert "ix_incidents_geom" in plan, plan
-    lite.close()
-    pg.close()
 
 
 def _core(xy: np.ndarray, eps_m: float, min_points: int) -> np.ndarray:
@@ -128,9 +132,7 @@ def _core(xy: np.ndarray, eps_m: float, min_points: int) -> np.ndarray:
     return np.array([len(n) for n in tree.query_ball_point(xy, eps_m)]) >= min_points
 
 
-def test_st_clusterdbscan_and_our_dbscan_find_the_same_clusters(
-    pg_url: str, tmp_path: Path
-) -> None:
+def test_st_clusterdbscan_and_our_dbscan_find_the_same_clusters(real_stores) -> None:
     """Same points (every incident, duplicates kept), same eps and minimum count.
 
     Our DBSCAN collapses the rows to distinct points weighted by how many incidents
@@ -140,9 +142,7 @@ def test_st_clusterdbscan_and_our_dbscan_find_the_same_clusters(
     Border points (within eps of cores of two clusters) may differ: ours joins the
     nearest core's cluster, PostGIS the first cluster that reaches it.
     """
-    files = police_files()[-3:]
-    lite, pg = _stores(pg_url, tmp_path, files)
-    lite.close()
+    _lite, pg = real_stores
     for eps_m, min_points in ((150.0, 8), (100.0, 5)):
         db = pg.db_clusters(eps_m=eps_m, min_points=min_points)
         xy = db[["easting", "northing"]].to_numpy()
@@ -167,4 +167,3 @@ def test_st_clusterdbscan_and_our_dbscan_find_the_same_clusters(
         for i in border:
             near = core_idx[tree.query_ball_point(xy[i], eps_m)]
             assert theirs[i] in {mapping[c] for c in ours[near]}
-    pg.close()
