@@ -23,6 +23,7 @@ session and its peak memory (VmHWM), and the import's outcome.
     .venv/bin/python benchmarks/bench_load.py --store sqlite --client ws
     .venv/bin/python benchmarks/bench_load.py --store postgis --client ws
     .venv/bin/python benchmarks/bench_load.py --store sqlite --client browser
+    .venv/bin/python benchmarks/bench_load.py --signin-only --import-rows 0 --servers 2
     .venv/bin/python benchmarks/bench_load.py --officers 4 --partners 1 --import-rows 20000
 """
 
@@ -252,7 +253,7 @@ async def br_session(
 # ----------------------------------------------------------------------------- run
 
 
-async def burst(url: str, args: argparse.Namespace, rec: dict, start_import: Any) -> None:
+async def burst(urls: list[str], args: argparse.Namespace, rec: dict, start_import: Any) -> None:
     go = asyncio.Event()
     names = [(f"load-officer-{i:02d}", i, True) for i in range(args.officers)]
     names += [(f"load-partner-{i:02d}", i, False) for i in range(args.partners)]
@@ -263,10 +264,13 @@ async def burst(url: str, args: argparse.Namespace, rec: dict, start_import: Any
         except Exception as exc:  # a session that failed is an error, not a crash
             rec.setdefault("errors", []).append(f"{name}: {exc.__class__.__name__}: {exc}"[:200])
 
+    def url(k: int) -> str:  # sessions spread over the servers, as a load balancer would
+        return urls[k % len(urls)]
+
     if args.client == "ws":
         tasks = [
-            guarded((ws_officer if off else ws_partner)(url, n, i, go, rec), n)
-            for n, i, off in names
+            guarded((ws_officer if off else ws_partner)(url(k), n, i, go, rec), n)
+            for k, (n, i, off) in enumerate(names)
         ]
         runner = asyncio.gather(*tasks)
         await _opened(rec, len(names))
@@ -278,7 +282,10 @@ async def burst(url: str, args: argparse.Namespace, rec: dict, start_import: Any
 
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        tasks = [guarded(br_session(browser, url, n, i, off, go, rec), n) for n, i, off in names]
+        tasks = [
+            guarded(br_session(browser, url(k), n, i, off, go, rec), n)
+            for k, (n, i, off) in enumerate(names)
+        ]
         runner = asyncio.gather(*tasks)
         await _opened(rec, len(names))
         start_import()
@@ -326,12 +333,17 @@ def run_once(args: argparse.Namespace, data_dir: Path, env: dict[str, str]) -> d
     )
     rec: dict[str, Any] = {"_signin_only": args.signin_only}
     imp: dict[str, Any] = {}
-    with serve(data_dir, env=env, log=data_dir.parent / "server.log") as url:
-        pid = _server_pid(url)
-        # warm the server (first run opens the store, imports the page modules)
-        ref = asyncio.run(alone(url))
-        with ServerWatch(pid) as watch:
-            cpu0 = watch.cpu_s()
+    with contextlib.ExitStack() as stack:
+        urls = [
+            stack.enter_context(serve(data_dir, env=env, log=data_dir.parent / f"server{k}.log"))
+            for k in range(args.servers)
+        ]
+        pids = [_server_pid(u) for u in urls]
+        # warm the servers (first run opens the store, imports the page modules)
+        ref = [x for u in urls for x in asyncio.run(alone(u))]
+        with contextlib.ExitStack() as watches:
+            ws = [watches.enter_context(ServerWatch(pid)) for pid in pids]
+            cpu0 = sum(w.cpu_s() for w in ws)
 
             def start_import() -> None:
                 if big is None:
@@ -343,14 +355,15 @@ def run_once(args: argparse.Namespace, data_dir: Path, env: dict[str, str]) -> d
                     cmd, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE
                 )
 
-            spy = _profiler(pid, args.profile)
+            spy = _profiler(pids[0], args.profile)
             t0 = time.perf_counter()
-            asyncio.run(burst(url, args, rec, start_import))
+            asyncio.run(burst(urls, args, rec, start_import))
             wall = time.perf_counter() - t0
-            cpu = watch.cpu_s() - cpu0
+            cpu = sum(w.cpu_s() for w in ws) - cpu0
             if spy is not None:
                 spy.send_signal(2)  # SIGINT: py-spy writes what it sampled
                 spy.wait(timeout=120)
+        peak_mb = sum(w.peak_rss_mb for w in ws)
         if "proc" in imp:
             out, err = imp["proc"].communicate(timeout=900)
             imp["seconds"] = time.perf_counter() - imp["t0"]
@@ -374,7 +387,8 @@ def run_once(args: argparse.Namespace, data_dir: Path, env: dict[str, str]) -> d
         "reference_alone_s": float(np.median(ref)),
         "p95_over_alone": actions[signin]["p95"] / float(np.median(ref)) if signin else None,
         "server_cpu_s_per_session": cpu / sessions,
-        "server_peak_rss_mb": watch.peak_rss_mb,
+        "servers": args.servers,
+        "server_peak_rss_mb": peak_mb,
         "burst_wall_s": wall,
         "import": imp,
     }
@@ -428,8 +442,9 @@ def report(res: dict[str, Any]) -> str:
         + (f" (first: {res['errors'][0]})" if res["errors"] else ""),
         f"one session alone (reference, same run): {res['reference_alone_s']:.2f} s; "
         f"burst p95 / alone: {res['p95_over_alone'] or float('nan'):.1f}",
-        f"server: {res['server_cpu_s_per_session']:.2f} CPU-s per session, "
-        f"peak memory {res['server_peak_rss_mb']:.0f} MB; burst {res['burst_wall_s']:.1f} s",
+        f"server ({res['servers']} process(es)): {res['server_cpu_s_per_session']:.2f} CPU-s "
+        f"per session, peak memory {res['server_peak_rss_mb']:.0f} MB (sum); "
+        f"burst {res['burst_wall_s']:.1f} s",
     ]
     if imp:
         acc = (imp.get("report") or {}).get("accepted")
@@ -448,6 +463,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--partners", type=int, default=5)
     p.add_argument("--import-rows", type=int, default=100_000)
     p.add_argument("--timeout", type=float, default=600.0, help="per session, seconds")
+    p.add_argument("--servers", type=int, default=1, help="dashboard processes on the same store")
     p.add_argument("--json", type=Path, help="also write the figures here")
     p.add_argument("--signin-only", action="store_true", help="only sign in (the target's measure)")
     p.add_argument("--profile", type=Path, help="sample the server with py-spy into this file")
