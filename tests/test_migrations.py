@@ -133,6 +133,18 @@ def test_a_store_from_an_unknown_newer_revision_is_refused(settings) -> None:
         Store.open(settings)
 
 
+def test_the_revision_files_form_alembics_chain_in_order() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from clic_geo.store.base import MIGRATIONS_DIR
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    chain = [s.revision for s in ScriptDirectory.from_config(cfg).walk_revisions()]
+    assert tuple(reversed(chain)) == REVISIONS
+
+
 def test_the_revisions_ship_inside_the_package() -> None:
     from clic_geo.store.base import MIGRATIONS_DIR
 

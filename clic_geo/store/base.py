@@ -16,10 +16,6 @@ from typing import Any, Self
 import geopandas as gpd
 import pandas as pd
 import sqlalchemy as sa
-from alembic import command as alembic_command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
 from clic_geo._errors import StoreError
@@ -37,17 +33,21 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
-def _alembic_config(conn: Connection | None = None) -> AlembicConfig:
-    cfg = AlembicConfig()
+def _alembic_config(conn: Connection | None = None) -> Any:
+    from alembic.config import Config  # only when migrating: Alembic takes ~0.3 s to import
+
+    cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["connection"] = conn
     return cfg
 
 
 #: The store's schema revisions, oldest first ("0001", "0002", ...): revision N is
-#: schema version N, the number stamped in the ``meta`` table.
+#: schema version N, the number stamped in the ``meta`` table. Read from the file
+#: names (``versions/NNNN_what.py``); tests/test_migrations.py checks that Alembic's
+#: own chain of ``down_revision`` agrees.
 REVISIONS: tuple[str, ...] = tuple(
-    reversed([s.revision for s in ScriptDirectory.from_config(_alembic_config()).walk_revisions()])
+    p.name[:4] for p in sorted((MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
 )
 assert tuple(f"{i:04d}" for i in range(1, len(REVISIONS) + 1)) == REVISIONS, REVISIONS
 
@@ -125,6 +125,8 @@ class StoreBase:
                 f"the store is at schema version {current}, newer than this clic-geo "
                 f"understands ({SCHEMA_VERSION}); upgrade clic-geo"
             )
+        if self._alembic_revision() == REVISIONS[-1]:
+            return SCHEMA_VERSION  # up to date: no need to load Alembic
         try:
             with self.engine.connect() as conn:
                 if conn.dialect.name == "postgresql":
@@ -146,7 +148,20 @@ class StoreBase:
             ) from exc
         return SCHEMA_VERSION
 
+    def _alembic_revision(self) -> str | None:
+        """The revision in ``alembic_version`` (None before Alembic or for a new store)."""
+        try:
+            with self.engine.connect() as conn:
+                if not sa.inspect(conn).has_table("alembic_version"):
+                    return None
+                return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(f"cannot open store {self.url}: {exc.__class__.__name__}") from exc
+
     def _upgrade(self, conn: Connection, legacy_version: int) -> None:
+        from alembic import command as alembic_command
+        from alembic.runtime.migration import MigrationContext
+
         revision = MigrationContext.configure(conn).get_current_revision()
         conn.commit()  # reading alembic_version began a transaction
         cfg = _alembic_config(conn)

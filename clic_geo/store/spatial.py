@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 import shapely
 import sqlalchemy as sa
-from geoalchemy2 import Geometry
 from shapely.geometry.base import BaseGeometry
 
 from clic_geo._errors import StoreError
@@ -52,6 +51,8 @@ class SpatialQueries(StoreBase):
         return self.engine.dialect.name == "postgresql"
 
     def _geom(self, table: sa.Table) -> Any:
+        from geoalchemy2 import Geometry  # PostGIS only: not loaded for SQLite stores
+
         return sa.literal_column(f"{table.name}.geom", Geometry("POINT", srid=BNG_SRID))
 
     def _within(
