@@ -238,9 +238,15 @@ async def br_session(
                 .first.wait_for(timeout=180_000)
             )
             rec.setdefault("plan the route → map drawn", []).append(time.perf_counter() - t0)
+            if i == 0 and rec.get("_shots"):
+                await _idle(page)
+                await page.screenshot(path=str(Path(rec["_shots"]) / "load-officer-plan.png"))
         else:
             await page.get_by_role("heading", name="Partnership figures").wait_for(timeout=180_000)
             rec.setdefault("partner sign-in → figures", []).append(time.perf_counter() - t0)
+            if i == 0 and rec.get("_shots"):
+                await _idle(page)
+                await page.screenshot(path=str(Path(rec["_shots"]) / "load-partner.png"))
         await _idle(page)
         body = await page.locator('[data-testid="stAlertContentError"]').all_inner_texts()
         exc = await page.locator('[data-testid="stException"]').count()
@@ -331,7 +337,7 @@ def run_once(args: argparse.Namespace, data_dir: Path, env: dict[str, str]) -> d
         if args.import_rows
         else None
     )
-    rec: dict[str, Any] = {"_signin_only": args.signin_only}
+    rec: dict[str, Any] = {"_signin_only": args.signin_only, "_shots": args.screenshots}
     imp: dict[str, Any] = {}
     with contextlib.ExitStack() as stack:
         urls = [
@@ -467,6 +473,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--json", type=Path, help="also write the figures here")
     p.add_argument("--signin-only", action="store_true", help="only sign in (the target's measure)")
     p.add_argument("--profile", type=Path, help="sample the server with py-spy into this file")
+    p.add_argument("--screenshots", type=Path, help="browser client: screenshots go here")
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="clic-load-") as tmp:
         data_dir = Path(tmp) / "store"

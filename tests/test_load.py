@@ -10,6 +10,9 @@ from __future__ import annotations
 import pytest
 
 from benchmarks import bench_load
+from clic_geo.settings import REPO_ROOT
+
+ARTIFACTS = REPO_ROOT / "test-artifacts"
 
 pytestmark = pytest.mark.slow
 
@@ -33,8 +36,9 @@ def test_officers_and_a_partner_while_an_import_runs_websocket() -> None:
 
 @pytest.mark.browser
 def test_browser_sessions_while_an_import_runs() -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
     args = "--client browser --officers 1 --partners 1 --import-rows 20000 --timeout 300"
-    res = bench_load.main(args.split())
+    res = bench_load.main([*args.split(), "--screenshots", str(ARTIFACTS)])
     _assert_clean(res)
     acts = res["actions"]
     assert acts["sign-in → map drawn"]["n"] == 1 and acts["plan the route → map drawn"]["n"] == 1

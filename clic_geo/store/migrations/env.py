@@ -25,13 +25,19 @@ def _stamp_meta(*, ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
     conn.execute(sa.insert(_meta).values(key="schema_version", value=number))
 
 
-connection = context.config.attributes["connection"]
-context.configure(
-    connection=connection,
-    target_metadata=None,
-    transaction_per_migration=True,
-    render_as_batch=connection.dialect.name == "sqlite",
-    on_version_apply=_stamp_meta,
-)
-with context.begin_transaction():
-    context.run_migrations()
+def run() -> None:
+    """Run the migrations on the connection the store handed Alembic."""
+    connection = context.config.attributes["connection"]
+    context.configure(
+        connection=connection,
+        target_metadata=None,
+        transaction_per_migration=True,
+        render_as_batch=connection.dialect.name == "sqlite",
+        on_version_apply=_stamp_meta,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if hasattr(context, "config"):  # run by Alembic (not merely imported, e.g. by doctest)
+    run()
