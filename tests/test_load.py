@@ -26,18 +26,18 @@ def _assert_clean(res: dict) -> None:
 
 def test_officers_and_a_partner_while_an_import_runs_websocket() -> None:
     res = bench_load.main(
-        ["--officers", "3", "--partners", "1", "--import-rows", "20000", "--timeout", "300"]
+        ["--officers", "2", "--partners", "1", "--import-rows", "15000", "--timeout", "300"]
     )
     _assert_clean(res)
     acts = res["actions"]
-    assert acts["sign-in → map"]["n"] == 3 and acts["plan the route"]["n"] == 3
-    assert acts["change area → map"]["n"] == 3 and acts["partner change area"]["n"] == 1
+    assert acts["sign-in → map"]["n"] == 2 and acts["plan the route"]["n"] == 2
+    assert acts["change area → map"]["n"] == 2 and acts["partner change area"]["n"] == 1
 
 
 @pytest.mark.browser
 def test_browser_sessions_while_an_import_runs() -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    args = "--client browser --officers 1 --partners 1 --import-rows 20000 --timeout 300"
+    args = "--client browser --officers 1 --partners 1 --import-rows 15000 --timeout 300"
     res = bench_load.main([*args.split(), "--screenshots", str(ARTIFACTS)])
     _assert_clean(res)
     acts = res["actions"]
