@@ -19,13 +19,20 @@ from clic_geo.cli._pack import _day
 log = logging.getLogger(__name__)
 
 #: Columns of the store's incidents the evaluation reads.
-COLUMNS = ("occurred_at", "month", "category", "original_type", "area_id", "easting", "northing")
+COLUMNS = (
+    *("occurred_at", "month", "category", "original_type", "area_id"),
+    *("easting", "northing", "latitude", "longitude"),
+)
 
 
-def _months(text: str) -> tuple[str, str] | None:
+#: ``--hotspots`` with no months: the months just before ``--since``.
+BEFORE = "before"
+
+
+def _months(text: str) -> tuple[str, str] | str:
     """``YYYY-MM`` or ``YYYY-MM:YYYY-MM`` (the months the hotspots are chosen from)."""
-    if text == "":
-        return None
+    if text == BEFORE:
+        return BEFORE
     first, _, last = text.partition(":")
     return _month(first), _month(last or first)
 
@@ -47,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     treated.add_argument(
         "--hotspots",
         nargs="?",
-        const="",
+        const=BEFORE,
         type=_months,
         metavar="YYYY-MM[:YYYY-MM]",
         help="the treated zones are the hotspots as they stood at --since (built from the 3 "
@@ -134,8 +141,11 @@ def _n(x: float | None, fmt: str = "{:+.1f} %") -> str:
 
 def _run(args: argparse.Namespace) -> int:
     from clic_geo.geo.areas import load_areas, load_service_area
-    from clic_geo.hotspots.evaluation import evaluate_incidents
+    from clic_geo.hotspots.evaluation import evaluate_incidents, selection_months
 
+    hotspot_months = args.hotspots if isinstance(args.hotspots, tuple) else 3
+    if args.hotspots:
+        selection_months(args.since, hotspot_months)  # checked before reading anything
     settings = settings_of(args)
     areas = load_areas(settings.areas_dir)
     area_geom = None
@@ -158,7 +168,7 @@ def _run(args: argparse.Namespace) -> int:
         buffer_m=args.buffer_m,
         types=args.types,
         window_months=args.window_months,
-        hotspot_months=args.hotspots if args.hotspots else 3,
+        hotspot_months=hotspot_months,
         area_km2={a.id: a.area_km2 for a in areas},
         last_month=last,
     )
