@@ -359,6 +359,9 @@ REASONS: dict[str, str] = {
         "compared with them, any place chosen for being busy looks quieter afterwards "
         "(regression to the mean), so choose the hotspots from earlier months"
     ),
+    "no_hotspots": (
+        "no hotspot stood out in the months before the date, so there are no treated zones"
+    ),
     "few_to_publish": (
         "too few crimes in the treated zones to publish an estimate under the information "
         "sharing agreement"
@@ -399,19 +402,34 @@ def _pct(x: float) -> str:
     return f"{x:+.0f} %".replace("-", "−")
 
 
-def format_p(p: float) -> str:
-    """A p-value as a meeting reads it: two significant figures, "< 0.001" below that."""
-    return "p < 0.001" if p < 0.001 else f"p = {p:.2g}"
+def format_p(p: float, *, floor: float = 0.001) -> str:
+    """A p-value as a meeting reads it: two decimals, "< 0.01" or "< ``floor``" below.
+
+    >>> format_p(0.0891), format_p(0.004), format_p(0.0004), format_p(0.0004, floor=0.01)
+    ('p = 0.09', 'p < 0.01', 'p < 0.001', 'p < 0.01')
+    """
+    if p < floor:
+        return f"p < {floor:g}"
+    if p < 0.01:
+        return "p < 0.01"
+    return f"p = {p:.2f}"
 
 
-def verdict_text(effect_pct: float, ci_low_pct: float, ci_high_pct: float, p_value: float) -> str:
+def verdict_text(
+    effect_pct: float,
+    ci_low_pct: float,
+    ci_high_pct: float,
+    p_value: float,
+    *,
+    p_floor: float = 0.001,
+) -> str:
     """The estimate in one sentence: which way, how much, and whether chance could do it.
 
     >>> verdict_text(-38.2, -52.0, -20.1, 0.0004)[:60]
     'Crime in the treated zones fell by 38 % against what the com'
     """
     ci = f"95 % interval {_pct(ci_low_pct)} to {_pct(ci_high_pct)}"
-    p = format_p(p_value)
+    p = format_p(p_value, floor=p_floor)
     if ci_high_pct < 0:
         return (
             f"Crime in the treated zones fell by {-effect_pct:.0f} % against what the "
