@@ -100,6 +100,32 @@ def test_partner_page_payload_holds_no_record_level_value(env, user: str) -> Non
     assert maps > 0 and checked >= len(areas) * 2 + len(quarters)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("user", list(ORGS))
+def test_partner_evaluation_payload_holds_no_record_level_value(env, user: str) -> None:
+    """The evaluation section on every area, each incident figure, two dates, scanned whole."""
+    from datetime import date
+
+    secrets = env
+    at = run(as_user=user)
+    checked = 0
+    for i, area in enumerate(at.selectbox(key="partner_area").options):
+        at.selectbox(key="partner_area").select(area).run()
+        area_id = at.selectbox(key="partner_area").value
+        layers = at.selectbox(key="partner_eval_layer").options
+        # every incident figure on the first area, the first figure on the others
+        for j, layer in enumerate(layers if i == 0 else layers[:1]):
+            at.selectbox(key="partner_eval_layer").select(layer).run()
+            since = (date(2025, 9, 1), date(2026, 3, 1))[(i + j) % 2]
+            at.date_input(key=f"partner_eval_since_{area_id}").set_value(since).run()
+            blob = _check(at, secrets, f"{user} {area} {layer} {since}")
+            # the scan saw the evaluation: its words, its chart, its table
+            assert "Did it work?" in blob and "index only" in blob
+            assert "How to read this" in blob and "Treated zones" in blob
+            checked += 1
+    assert checked >= 2
+
+
 def test_officer_map_payload_is_found_by_the_same_scan(env) -> None:
     """Negative control: an officer's Map page holds record-level values; the scan sees them."""
     secrets = env

@@ -383,3 +383,118 @@ def test_pages_offer_the_meeting_pack(user, page, key) -> None:
     ]
     assert buttons, "no meeting-pack button"
     assert "Download meeting pack (HTML, works offline)" in str(buttons[0].proto)
+
+
+# ------------------------------------------------------------------ the evaluation
+
+
+def test_officer_pack_has_the_evaluation(world) -> None:
+    page = pack(world, "demo-officer", area="west_cumbria", since=date(2025, 9, 1))
+    ev = page.split("<h2>Did it work? The evaluation from 01 Sep 2025</h2>")[1].split("<h2>")[0]
+    assert "Change against the comparison (difference-in-differences)" in ev
+    assert "Naive before/after in the same place" in ev
+    assert "Weighted displacement quotient (250 m buffer)" in ev
+    assert "Crime in the treated zones fell by" in ev  # the demo's planted fall
+    # one chart, treated against comparison, the date marked; exact monthly counts
+    assert ev.count("<svg") == 1 and "from 01 Sep 2025" in ev
+    assert "<th>Comparison area</th>" in ev and "<td>2025-09</td>" in ev
+    assert "How to read this" in ev
+
+
+def _evaluation_part(page: str) -> str:
+    return page.split("<h2>Did it work?")[1].split("<h2>")[0]
+
+
+@pytest.mark.parametrize(
+    ("user", "area", "since", "kw"),
+    [
+        ("demo-housing", "barrow", date(2026, 3, 1), {}),
+        ("demo-nhs", "carlisle", date(2025, 9, 1), {}),
+        ("demo-officer", "kendal", date(2026, 1, 1), {"organisation": "demo-housing"}),
+    ],
+    ids=["housing-barrow", "nhs-carlisle", "preview-kendal"],
+)
+def test_partner_pack_evaluation_is_published_figures_only(world, user, area, since, kw) -> None:
+    secrets: Secrets = world[3]
+    page = pack(world, user, area=area, since=since, **kw)
+    ev = _evaluation_part(page)
+    assert "95 % interval" in ev or "The data cannot tell" in ev
+    # the comparison spans other areas: an index, never a count; no hotspot outline
+    assert "<th>Comparison (index)</th>" in ev and "Comparison area</th>" not in ev
+    assert "outlines not shared" in ev
+    assert scan(page, secrets) == [] and MARK not in page
+    # every count shown in its table is a multiple of 5 of at least 10, or a label
+    table = ev.split("<table>")[-1]
+    for row in re.findall(r"<tr><td>(\d{4}-\d{2}|Total)</td><td>\w+</td>(.*?)</tr>", table):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row[1])[:2]
+        for cell in cells:
+            assert cell in ("fewer than 10", "withheld") or (
+                int(cell) >= 10 and int(cell) % 5 == 0
+            ), cell
+
+
+def test_partner_evaluation_matches_the_officers_and_hides_small_counts(world) -> None:
+    """Same months, same estimate (rounded); the officer's small counts are not shown."""
+    from clic_geo.reporting.evaluation_service import (
+        evaluate_area,
+        force_incidents,
+        partner_evaluation,
+    )
+
+    settings, store, _, _ = world
+    s = sign_in(world, "demo-nhs")
+    pub = partner_evaluation(
+        store,
+        s,
+        settings=settings,
+        area="carlisle",
+        layer="incidents_drugs",
+        since=date(2025, 9, 1),
+        today=TODAY,
+    )
+    inc = force_incidents(store)
+    inc = inc[inc["month"].between("2025-01", "2026-10")]  # the NHS agreement's months
+    ev, _ = evaluate_area(
+        inc,
+        settings=settings,
+        area="carlisle",
+        since=date(2025, 9, 1),
+        categories=("drug_supply", "drug_possession", "drugs"),
+        last_month="2026-10",
+    )
+    assert list(pub.months["month"]) == list(ev.monthly["month"])
+    assert pub.can_tell and ev.can_tell
+    assert pub.effect_pct == round(ev.estimate.effect_pct)
+    assert pub.ci_low_pct == round(ev.estimate.ci_low_pct)
+    assert pub.naive_change_pct == round(ev.naive_change_pct)
+    small = ev.monthly["buffer"] < 10
+    assert small.any()
+    assert (pub.months.loc[small.to_numpy(), "buffer_label"] == "fewer than 10").all()
+    assert "comparison" not in pub.months.columns
+    assert set(pub.totals["zone"]) == {"treated", "buffer"}
+
+
+def test_partner_evaluation_scope_and_audit(world) -> None:
+    from clic_geo.reporting.evaluation_service import partner_evaluation
+
+    settings, store, _, _ = world
+    s = sign_in(world, "demo-housing")
+    args = {"settings": settings, "since": date(2026, 3, 1), "today": TODAY}
+    before = len(read_audit(store, "cli", action=Action.VIEW_AGGREGATES))
+    with pytest.raises(PermissionDeniedError):
+        partner_evaluation(store, s, area="carlisle", layer="incidents_drugs", **args)
+    with pytest.raises(PermissionDeniedError):
+        partner_evaluation(store, s, area="barrow", layer="incidents_violence", **args)
+    with pytest.raises(PermissionDeniedError):
+        partner_evaluation(
+            store, s, area="barrow", layer="incidents_drugs", organisation="demo-nhs", **args
+        )
+    with pytest.raises(ConfigError, match="not an incident count"):
+        partner_evaluation(store, s, area="barrow", layer="visits", **args)
+    log = read_audit(store, "cli", action=Action.VIEW_AGGREGATES)
+    assert len(log) == before + 3 and set(log.iloc[:3]["outcome"]) == {"denied"}
+    partner_evaluation(store, s, area="barrow", layer="incidents_drugs", **args)
+    e = read_audit(store, "cli", action=Action.VIEW_AGGREGATES).iloc[0]
+    assert (e["actor"], e["subject"], e["area_id"]) == ("demo-housing", "evaluation", "barrow")
+    assert e["detail"]["layer"] == "incidents_drugs" and e["detail"]["period"] == "2026-03"
+    assert set(e["detail"]) <= {"areas", "layer", "period", "from", "to", "organisation"}

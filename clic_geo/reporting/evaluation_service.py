@@ -132,7 +132,8 @@ def partner_evaluation(
         now=now,
     )
     inc = force_incidents(store)
-    inc = inc[inc["month"].astype(str).map(grant.allows)]
+    months = inc["month"].astype(str)
+    inc = inc[months.isin([m for m in months.unique() if grant.allows(m)])]
     try:
         ev, _ = evaluate_area(
             inc,
