@@ -23,6 +23,7 @@ import streamlit as st
 
 from app_pages import common as c
 from clic_geo._errors import ConfigError
+from clic_geo.access.partner_evaluation import evaluation_dates, share_evaluation_date
 from clic_geo.hotspots.impact import format_p
 from clic_geo.reporting.evaluation_service import (
     evaluate_area,
@@ -172,6 +173,30 @@ def officer_section(area: str, since: date, cats: tuple[str, ...], buffer_m: flo
             width="stretch",
         )
     st.caption(HOW_TO_READ)
+
+
+def share_control(area: str, since: date) -> None:
+    """Officers: share (or stop sharing) this date's evaluation with the area's partners."""
+    res = c.resources()
+    dates = evaluation_dates(res.store, settings=res.settings, area=area)
+    shown = ", ".join(f"{d:%d %b %Y}" for d in dates) or "none"
+    ps = res.areas.get(area).partnership_start
+    cols = st.columns([3, 1])
+    cols[0].caption(
+        f"Partners with this area in their agreement see the evaluation at these dates only: "
+        f"{shown}. Each date is a different set of hotspots; sharing few keeps their "
+        "counts from being subtracted."
+    )
+    if since == ps:
+        cols[1].caption("The partnership start: always shared.")
+        return
+    shared = since in dates
+    label = "Stop sharing this date" if shared else "Share this date with partners"
+    if cols[1].button(label, key="trends_eval_share"):
+        share_evaluation_date(
+            res.store, c.session(), settings=res.settings, area=area, since=since, remove=shared
+        )
+        st.rerun()
 
 
 def partner_section(area: str, layer: str, label: str, since: date, organisation: str) -> None:

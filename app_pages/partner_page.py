@@ -21,7 +21,7 @@ from app_pages import common as c
 from app_pages.evaluation_section import partner_section
 from clic_geo.access.identity import Role
 from clic_geo.access.isa import LAYER_LABELS, get_isa_scope, list_isa_scopes
-from clic_geo.access.partner_evaluation import EVALUATION_LAYERS
+from clic_geo.access.partner_evaluation import EVALUATION_LAYERS, evaluation_dates
 from clic_geo.access.privacy import (
     partner_area_table,
     partner_export_csv,
@@ -66,7 +66,8 @@ def _grid(v: int, org: str, layer: str, area: str, quarter: str, _session):
 
 
 def _evaluation(area: str, layer: str, layers: list[str], months: list[str], org: str):
-    """Did it work? The evaluation as this organisation may see it; returns the date chosen."""
+    """Did it work? The evaluation as this organisation may see it, at a date the
+    partnership has shared (the area's start, or one an officer shared); returns it."""
     incident = [x for x in layers if x in {str(y) for y in EVALUATION_LAYERS}]
     st.subheader("Did it work? Hotspots against the rest of the force area")
     if not incident or not months:
@@ -75,15 +76,20 @@ def _evaluation(area: str, layer: str, layers: list[str], months: list[str], org
             "published yet."
         )
         return None
-    ps = c.resources().areas.get(area).partnership_start
-    first, last = months[0], months[-1]
-    if ps is not None and first < ps.strftime("%Y-%m") <= last:
-        default = ps.replace(day=1)
-    else:
-        default = date.fromisoformat(months[len(months) // 2] + "-01")
+    res = c.resources()
+    dates = evaluation_dates(res.store, settings=res.settings, area=area)
+    if not dates:
+        st.info(
+            "No evaluation has been shared for this area yet (the partnership's officers "
+            "share them from their Trends page)."
+        )
+        return None
     cols = st.columns([1, 2])
-    since = cols[0].date_input(
-        "Work began on", value=default, key=f"partner_eval_since_{area}", format="DD/MM/YYYY"
+    since = cols[0].selectbox(
+        "Work began on",
+        dates[::-1],
+        format_func=lambda d: f"{d:%d %b %Y}",
+        key=f"partner_eval_since_{area}",
     )
     which = layer if layer in incident else incident[0]
     eval_layer = cols[1].selectbox(

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common as c
-from app_pages.evaluation_section import officer_section
+from app_pages.evaluation_section import officer_section, share_control
 from clic_geo.access.identity import Role
 from clic_geo.reporting import figures
 from clic_geo.reporting.maps import CATEGORY_COLOURS
@@ -54,6 +54,7 @@ def _evaluation(area_arg: str | None, months: list[str], span: tuple[str, str]) 
         )
         return split
     officer_section(area_arg, split, tuple(EVALUATION_CRIMES[crimes]), float(buffer_m))
+    share_control(area_arg, split)
     return split
 
 

@@ -48,6 +48,21 @@ def test_trends_page_evaluates_the_areas_hotspots() -> None:
 
 
 @pytest.mark.usefixtures("app_env")
+def test_officers_share_an_evaluation_date_with_partners() -> None:
+    at = run("app_pages/trends_page.py")
+    at.selectbox(key="trends_area").select("barrow").run()
+    at.date_input(key="trends_split_barrow").set_value(date(2026, 3, 1)).run()
+    assert at.button(key="trends_eval_share").label == "Share this date with partners"
+    at.button(key="trends_eval_share").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.button(key="trends_eval_share").label == "Stop sharing this date"
+    assert "01 Mar 2026" in _texts(at)
+    partner = run(as_user="demo-housing")
+    options = partner.selectbox(key="partner_eval_since_barrow").options
+    assert options[0] == "01 Mar 2026"
+
+
+@pytest.mark.usefixtures("app_env")
 def test_trends_page_says_when_the_data_cannot_tell() -> None:
     at = run("app_pages/trends_page.py")
     at.selectbox(key="trends_area").select("carlisle").run()
@@ -56,12 +71,26 @@ def test_trends_page_says_when_the_data_cannot_tell() -> None:
     assert "The data cannot tell" in _texts(at) or "No evaluation" in _texts(at)
 
 
+def _share(area: str, since: date) -> None:
+    from clic_geo.access.partner_evaluation import share_evaluation_date
+    from clic_geo.settings import load_settings
+    from clic_geo.store import Store
+
+    settings = load_settings()
+    store = Store.open(settings)
+    share_evaluation_date(store, "cli", settings=settings, area=area, since=since)
+    store.close()
+
+
 @pytest.mark.usefixtures("app_env")
 def test_partner_page_shows_the_published_evaluation() -> None:
+    _share("carlisle", date(2025, 9, 1))
     at = run(as_user="demo-nhs")
     assert at.title[0].value == "Partnership figures"
     at.selectbox(key="partner_area").select("carlisle").run()
-    at.date_input(key="partner_eval_since_carlisle").set_value(date(2025, 9, 1)).run()
+    dates = at.selectbox(key="partner_eval_since_carlisle")
+    assert dates.options == ["01 Sep 2025", "01 Jan 2024"]  # shared, and the start
+    dates.select(date(2025, 9, 1)).run()
     assert not at.exception, [e.value for e in at.exception]
     text = _texts(at)
     assert "Did it work?" in "\n".join(h.value for h in at.subheader)

@@ -19,6 +19,7 @@ from clic_geo.access.audit_log import read_audit
 from clic_geo.access.auth import AuthPolicy, login
 from clic_geo.access.identity import Session
 from clic_geo.access.isa import get_isa_scope, set_isa_scope
+from clic_geo.access.partner_evaluation import evaluation_dates, share_evaluation_date
 from clic_geo.cli import main
 from clic_geo.demo.accounts import DEMO_ACCOUNTS, sync_demo_accounts
 from clic_geo.demo.seeding import seed_demo
@@ -34,6 +35,7 @@ PW = {a.username: a.password for a in DEMO_ACCOUNTS}
 XSS_AREA = '<script>window.__xss=1</script>Barrow "&" <img src=x onerror=alert(1)>'
 XSS_REF = '<img src=x onerror="window.__xss=1"> ISA-1 \' " &'
 PERIOD = {"start": "2025-10", "end": "2026-09"}
+SHARED = {"barrow": date(2026, 3, 1), "kendal": date(2026, 1, 1), "carlisle": date(2025, 9, 1)}
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +53,8 @@ def world(tmp_path_factory: pytest.TempPathFactory):
     policy = AuthPolicy(bcrypt_rounds=4, demo=True)
     sync_demo_accounts(settings, store, policy=policy)
     seed_marked(settings, store, d)
+    for area, since in SHARED.items():  # evaluation dates the officers shared with partners
+        share_evaluation_date(store, "cli", settings=settings, area=area, since=since)
     yield settings, store, policy, store_secrets(store)
     store.close()
 
@@ -479,7 +483,7 @@ def test_partner_evaluation_scope_and_audit(world) -> None:
 
     settings, store, _, _ = world
     s = sign_in(world, "demo-housing")
-    args = {"settings": settings, "since": date(2026, 3, 1), "today": TODAY}
+    args = {"settings": settings, "since": SHARED["barrow"], "today": TODAY}
     before = len(read_audit(store, "cli", action=Action.VIEW_AGGREGATES))
     with pytest.raises(PermissionDeniedError):
         partner_evaluation(store, s, area="carlisle", layer="incidents_drugs", **args)
@@ -498,3 +502,45 @@ def test_partner_evaluation_scope_and_audit(world) -> None:
     assert (e["actor"], e["subject"], e["area_id"]) == ("demo-housing", "evaluation", "barrow")
     assert e["detail"]["layer"] == "incidents_drugs" and e["detail"]["period"] == "2026-03"
     assert set(e["detail"]) <= {"areas", "layer", "period", "from", "to", "organisation"}
+
+
+def test_partners_see_evaluations_only_at_shared_dates(world) -> None:
+    """Each date is a different set of hotspots: partners get the partnership's dates only."""
+    from clic_geo.reporting.evaluation_service import partner_evaluation
+
+    settings, store, _, _ = world
+    assert evaluation_dates(store, settings=settings, area="carlisle") == [
+        date(2024, 1, 1),  # the partnership start, from the area file
+        date(2025, 9, 1),
+    ]
+    s = sign_in(world, "demo-nhs")
+    args = {"settings": settings, "area": "carlisle", "layer": "incidents_drugs", "today": TODAY}
+    before = len(read_audit(store, "cli", action=Action.VIEW_AGGREGATES))
+    with pytest.raises(PermissionDeniedError, match="has been shared"):
+        partner_evaluation(store, s, since=date(2025, 10, 1), **args)
+    denied = read_audit(store, "cli", action=Action.VIEW_AGGREGATES)
+    assert len(denied) == before + 1 and denied.iloc[0]["outcome"] == "denied"
+    # an officer previewing the partner's view is held to the same dates ...
+    officer = sign_in(world, "demo-officer")
+    with pytest.raises(PermissionDeniedError):
+        partner_evaluation(store, officer, since=date(2025, 10, 1), organisation="demo-nhs", **args)
+    # ... and the pack says so instead of showing one
+    page = pack(world, "demo-nhs", area="carlisle", since=date(2025, 10, 1))
+    assert "No evaluation from 01 Oct 2025 has been shared" in _evaluation_part(page)
+    # partners cannot share; officers can, and it is logged
+    with pytest.raises(PermissionDeniedError):
+        share_evaluation_date(store, s, settings=settings, area="carlisle", since=date(2025, 10, 1))
+    share_evaluation_date(
+        store, officer, settings=settings, area="carlisle", since=date(2025, 10, 1)
+    )
+    e = read_audit(store, "cli", action=Action.EXPORT).iloc[0]
+    assert (e["subject"], e["area_id"], e["detail"]["period"]) == (
+        "evaluation_date",
+        "carlisle",
+        "2025-10-01",
+    )
+    assert partner_evaluation(store, s, since=date(2025, 10, 1), **args).since == date(2025, 10, 1)
+    dates = share_evaluation_date(
+        store, officer, settings=settings, area="carlisle", since=date(2025, 10, 1), remove=True
+    )
+    assert date(2025, 10, 1) not in dates

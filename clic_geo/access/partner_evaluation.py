@@ -25,10 +25,18 @@ only through this module, in two steps with the computation between them:
 
 Nothing here names a place, draws a hotspot or holds a coordinate: the treated zones
 are described by how many there are, not where.
+
+**Dates are the partnership's, not the partner's.** The treated zones are the hotspots
+as they stood at the date, so each date draws a different set of polygons, and two
+sets' counts subtracted would give the count in the sliver between them (the reason
+partners get no counts inside hotspot outlines elsewhere). A partner's evaluation is
+therefore only at the area's partnership start or at a date an officer has shared
+(:func:`share_evaluation_date`, logged): each shared date adds one fixed set of zones.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,10 +46,11 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from clic_geo._errors import ConfigError
+from clic_geo._errors import ConfigError, PermissionDeniedError
 from clic_geo.access._publication import complete_until, in_window, label_of, rounded
-from clic_geo.access.audit import Action, record
-from clic_geo.access.identity import Session, User
+from clic_geo.access.audit import Action, AuditOutcome, record
+from clic_geo.access.auth import require_role
+from clic_geo.access.identity import Role, Session, User
 from clic_geo.access.isa import LAYER_CATEGORIES, IsaScope, Layer
 from clic_geo.access.privacy import _caller, _check_request, _round_to, _scope_for
 from clic_geo.access.suppression import Line, Status, protect
@@ -53,14 +62,77 @@ __all__ = [
     "EVALUATION_LAYERS",
     "EvaluationGrant",
     "PartnerEvaluation",
+    "evaluation_dates",
     "evaluation_grant",
     "publish_evaluation",
+    "share_evaluation_date",
 ]
 
 #: Layers an evaluation can be asked for: those counting incidents.
 EVALUATION_LAYERS = tuple(Layer(x) for x in LAYER_CATEGORIES)
 #: Series published as (suppressed) counts.
 COUNTED = ("treated", "buffer")
+#: Where the dates shared with partners are kept (the store's key-value table).
+SHARED_KEY = "evaluation_dates:{area}"
+
+
+def _shared(store: Store, area: str) -> list[date]:
+    raw = store.get_meta(SHARED_KEY.format(area=area))
+    return sorted(date.fromisoformat(x) for x in json.loads(raw)) if raw else []
+
+
+def evaluation_dates(store: Store, *, settings: Settings, area: str) -> list[date]:
+    """The dates a partner may see an evaluation of ``area`` at (oldest first).
+
+    The area's partnership start (from its file) and every date shared with
+    :func:`share_evaluation_date`.
+    """
+    areas = load_areas(settings.areas_dir)
+    out = set(_shared(store, area))
+    if area in areas and (ps := areas.get(area).partnership_start) is not None:
+        out.add(ps)
+    return sorted(out)
+
+
+def share_evaluation_date(
+    store: Store,
+    session: Session | Literal["cli"],
+    *,
+    settings: Settings,
+    area: str,
+    since: date,
+    remove: bool = False,
+    now: datetime | None = None,
+) -> list[date]:
+    """Let partners see the evaluation of ``area`` from ``since`` (or stop, ``remove``).
+
+    Officers and admins only; logged. Returns the dates now shared (with the
+    partnership start).
+
+    Raises
+    ------
+    PermissionDeniedError
+        For partners (logged).
+    NotFoundError
+        An unknown area.
+    """
+    user = _caller(store, session, now)
+    if isinstance(user, User):
+        require_role(store, user, Role.OFFICER, Role.ADMIN, action=Action.EXPORT, now=now)
+    load_areas(settings.areas_dir).get(area)  # an unknown area raises NotFoundError
+    dates = set(_shared(store, area))
+    dates = dates - {since} if remove else dates | {since}
+    store.set_meta(SHARED_KEY.format(area=area), json.dumps(sorted(d.isoformat() for d in dates)))
+    record(
+        store,
+        Action.EXPORT,
+        actor=user,
+        area_id=area,
+        subject="evaluation_date",
+        detail={"period": since.isoformat(), "change": "removed" if remove else "shared"},
+        now=now,
+    )
+    return evaluation_dates(store, settings=settings, area=area)
 
 
 @dataclass(frozen=True)
@@ -132,16 +204,19 @@ def evaluation_grant(
     settings: Settings,
     area: str,
     layer: str,
+    since: date,
     organisation: str | None = None,
     today: date | None = None,
     now: datetime | None = None,
 ) -> EvaluationGrant:
-    """Check who asks for an evaluation of ``layer`` in ``area``, and what it may use.
+    """Check who asks for an evaluation of ``layer`` in ``area`` from ``since``, and what
+    it may use.
 
     Raises
     ------
     PermissionDeniedError
-        As :func:`clic_geo.access.privacy.partner_area_table` (logged).
+        As :func:`clic_geo.access.privacy.partner_area_table`, and for a partner's view
+        at a date not in :func:`evaluation_dates` (logged).
     ConfigError
         A layer that does not count incidents (visits are work done, not an outcome).
     """
@@ -153,6 +228,22 @@ def evaluation_grant(
         raise ConfigError(
             f"layer {lay} is not an incident count; an evaluation needs one of "
             + ", ".join(str(x) for x in EVALUATION_LAYERS)
+        )
+    if scope.organisation_id is not None and since not in evaluation_dates(
+        store, settings=settings, area=area_id
+    ):
+        record(
+            store,
+            Action.VIEW_AGGREGATES,
+            actor=user,
+            outcome=AuditOutcome.DENIED,
+            area_id=area_id,
+            subject="evaluation",
+            detail={"reason": "evaluation_date", "period": since.isoformat()},
+            now=now,
+        )
+        raise PermissionDeniedError(
+            f"no evaluation from {since:%d %b %Y} has been shared for this area"
         )
     return EvaluationGrant(
         actor=user,

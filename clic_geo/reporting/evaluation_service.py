@@ -117,7 +117,9 @@ def partner_evaluation(
     Raises
     ------
     PermissionDeniedError
-        An area or layer outside the organisation's agreement, another organisation.
+        An area or layer outside the organisation's agreement, another organisation,
+        or a date not shared with partners
+        (:func:`~clic_geo.access.partner_evaluation.evaluation_dates`).
     ConfigError
         A layer that does not count incidents.
     """
@@ -127,6 +129,7 @@ def partner_evaluation(
         settings=settings,
         area=area,
         layer=layer,
+        since=since,
         organisation=organisation,
         today=today,
         now=now,

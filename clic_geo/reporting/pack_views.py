@@ -17,7 +17,7 @@ import pandas as pd
 from clic_geo._errors import ConfigError
 from clic_geo.access.identity import Session
 from clic_geo.access.isa import LAYER_LABELS, POINT_LAYERS, Layer
-from clic_geo.access.partner_evaluation import EVALUATION_LAYERS
+from clic_geo.access.partner_evaluation import EVALUATION_LAYERS, evaluation_dates
 from clic_geo.access.privacy import partner_area_table, partner_grid
 from clic_geo.geo.areas import Area
 from clic_geo.hotspots.current import TREND_MEANING, current_hotspots
@@ -491,6 +491,13 @@ def _partner_evaluation(
         return head + (
             '<p class="note">The agreement covers no incident figure, so there is no '
             "evaluation of crime in the hotspots.</p>"
+        )
+    shared = evaluation_dates(store, settings=settings, area=area.id)
+    if req.since not in shared:
+        dates = ", ".join(f"{d:%d %b %Y}" for d in shared) or "none yet"
+        return head + (
+            f'<p class="note">No evaluation from {_e(since)} has been shared with partners '
+            f"for this area (shared: {_e(dates)}).</p>"
         )
     pub = partner_evaluation(
         store,
