@@ -26,7 +26,7 @@ from clic_geo.demo.seeding import seed_demo
 from clic_geo.reporting.pack_service import build_meeting_pack
 from clic_geo.settings import REPO_ROOT, Settings, load_settings
 from clic_geo.store import Store
-from tests.leaks import MARK, Secrets, scan, seed_marked, store_secrets
+from tests.leaks import MARK, Secrets, result_text, scan, seed_marked, store_secrets
 from tests.test_app import app_env, demo_store, run  # noqa: F401 - fixtures
 from tests.test_cli import cli, last_json
 
@@ -476,6 +476,13 @@ def test_partner_evaluation_matches_the_officers_and_hides_small_counts(world) -
     assert (pub.months.loc[small.to_numpy(), "buffer_label"] == "fewer than 10").all()
     assert "comparison" not in pub.months.columns
     assert set(pub.totals["zone"]) == {"treated", "buffer"}
+    # the object handed to the page, scanned whole: nothing record-level, no exact count
+    text = result_text(pub)
+    assert scan(text, world[3]) == [] and MARK not in text
+    shown = pd.concat([pub.months["treated"], pub.months["buffer"], pub.totals["count"]])
+    assert ((shown.dropna() % 5 == 0) & (shown.dropna() >= 10)).all()
+    # negative control: the officer's frame, scanned the same way, holds small counts
+    assert (ev.monthly[["treated", "buffer"]] < 10).any().any()
 
 
 def test_partner_evaluation_scope_and_audit(world) -> None:
