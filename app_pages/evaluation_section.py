@@ -113,8 +113,12 @@ def _chart(frame: pd.DataFrame, first_after: str | None, since: date) -> alt.Lay
         )
         layers.append(
             alt.Chart(rule)
-            .mark_text(align="left", dx=4, dy=-110, color="#222")
-            .encode(x=alt.X("month:O", sort=list(dict.fromkeys(frame["month"]))), text="label")
+            .mark_text(align="left", dx=4, color="#222")
+            .encode(
+                x=alt.X("month:O", sort=list(dict.fromkeys(frame["month"]))),
+                y=alt.value(6),
+                text="label",
+            )
         )
     return alt.layer(*layers).properties(height=280)
 
