@@ -551,3 +551,15 @@ def test_partners_see_evaluations_only_at_shared_dates(world) -> None:
         store, officer, settings=settings, area="carlisle", since=date(2025, 10, 1), remove=True
     )
     assert date(2025, 10, 1) not in dates
+    # Barrow's start (2022) is before the data: no hotspots then, said in words
+    h = sign_in(world, "demo-housing")
+    pub = partner_evaluation(
+        store,
+        h,
+        settings=settings,
+        area="barrow",
+        layer="incidents_drugs",
+        since=date(2022, 2, 1),
+        today=TODAY,
+    )
+    assert pub.reasons == ("no_hotspots",) and not pub.can_tell and pub.months.empty

@@ -40,6 +40,7 @@ __all__ = [
     "DEFAULT_BUFFER_M",
     "DEFAULT_WINDOW_MONTHS",
     "EvaluationZones",
+    "NoTreatedZonesError",
     "evaluate",
     "evaluate_incidents",
     "evaluation_months",
@@ -60,6 +61,10 @@ DEFAULT_WINDOW_MONTHS = 12
 DEFAULT_HOTSPOT_MONTHS = 3
 
 Geometries = gpd.GeoSeries | gpd.GeoDataFrame | shapely.Geometry
+
+
+class NoTreatedZonesError(ConfigError):
+    """No hotspot stood out in the months the treated zones are chosen from."""
 
 
 @dataclass(frozen=True)
@@ -406,9 +411,10 @@ def evaluate_incidents(
 
     Raises
     ------
+    NoTreatedZonesError
+        No hotspot stood out in the months the zones are chosen from.
     ConfigError
-        No hotspot stood out before the date, no treated polygon inside the area, a
-        type that matches nothing, or empty zones.
+        No treated polygon inside the area, a type that matches nothing, empty zones.
     """
     months = sorted(incidents[Col.MONTH].astype(str).unique())
     if last_month is not None:
@@ -423,7 +429,7 @@ def evaluate_incidents(
         treated = hotspots_at(pool, chosen_from, area_km2=area_km2)
         if len(treated) == 0:
             where = f" in {area}" if area else ""
-            raise ConfigError(
+            raise NoTreatedZonesError(
                 f"no hotspot stood out{where} in {span}: nothing to evaluate (choose "
                 "other months or other types, or give the treated polygons)"
             )

@@ -20,7 +20,6 @@ from typing import Literal
 import geopandas as gpd
 import pandas as pd
 
-from clic_geo._errors import ConfigError
 from clic_geo.access.identity import Session
 from clic_geo.access.partner_evaluation import (
     PartnerEvaluation,
@@ -33,6 +32,7 @@ from clic_geo.hotspots.evaluation import (
     DEFAULT_BUFFER_M,
     DEFAULT_WINDOW_MONTHS,
     EvaluationZones,
+    NoTreatedZonesError,
     evaluate_incidents,
 )
 from clic_geo.hotspots.impact import Evaluation
@@ -77,7 +77,8 @@ def evaluate_area(
 
     ``incidents`` are the force's (:func:`force_incidents`, every type: the months
     present are the months covered); ``categories`` are evaluated (default all).
-    Raises :class:`ConfigError` when no hotspot stood out before the date.
+    Raises :class:`~clic_geo.hotspots.evaluation.NoTreatedZonesError` when no hotspot
+    stood out before the date.
     """
     areas = load_areas(settings.areas_dir)
     force = gpd.GeoSeries([load_service_area(settings.areas_dir).geometry], crs=WGS84)
@@ -149,9 +150,7 @@ def partner_evaluation(
             last_month=grant.last_month,
         )
         monthly, stats = ev.monthly, ev.to_dict()
-    except ConfigError as exc:
-        if "no hotspot stood out" not in str(exc):
-            raise
+    except NoTreatedZonesError:
         monthly = pd.DataFrame(columns=["month", "after", "treated", "buffer", "comparison"])
         stats = {"reasons": ["no_hotspots"], "buffer_m": buffer_m}
     return publish_evaluation(store, grant, monthly, stats, since=since, now=now)
