@@ -43,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="did crime fall in the treated zones, against a comparison area, and did it move?",
         description="Impact evaluation: a difference-in-differences of the monthly counts in "
         "the treated zones against the rest of the force area (Poisson regression with "
-        "month effects: relative change, 95%% interval, p-value), the naive before/after "
+        "month effects: relative change, 95 % interval, p-value), the naive before/after "
         "beside it, and the weighted displacement quotient for the ring round the zones. "
         "Says so when the data cannot tell. Reads the store, or data.police.uk files.",
     )
