@@ -8,15 +8,24 @@ lives in ``st.session_state``.
 
 from __future__ import annotations
 
+import functools
+import logging
 import re
+import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, TypeVar
 
+import branca.element
 import folium
 import geopandas as gpd
 import pandas as pd
+import sqlalchemy as sa
 import streamlit as st
 
+from clic_geo._errors import StoreError
 from clic_geo.access.audit import Action, AuditOutcome, record
 from clic_geo.access.audit_log import record_action
 from clic_geo.access.auth import AuthenticationError, AuthPolicy, SessionExpiredError
@@ -43,6 +52,53 @@ COMPACT_CSS = (
 ATTRIBUTION_POLICE = (
     "Contains public sector information licensed under the Open Government Licence v3.0"
 )
+
+
+log = logging.getLogger("clic_geo.app")
+_T = TypeVar("_T")
+
+# branca (under folium) compiles a Jinja template for every script and style link of
+# every map element, on every render: with 20 officers signing in at once that was
+# about half of the server's Python time (benchmarks/bench_load.py, py-spy --gil).
+# A compiled template is immutable and safe to share, so compile each source once per
+# server process.
+branca.element.Template = functools.lru_cache(maxsize=2048)(branca.element.Template)
+
+#: How long a page keeps retrying a store call that hit a lock or a lost connection.
+DB_RETRY_S = 8.0
+_TRANSIENT = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
+
+
+def _transient(exc: BaseException) -> bool:
+    """A database error worth retrying: a lock, a busy or lost connection, a full pool."""
+    return isinstance(exc, _TRANSIENT) or (
+        isinstance(exc, StoreError) and isinstance(exc.__cause__, _TRANSIENT)
+    )
+
+
+def db_retry(fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+    """Call a store function, retrying lock and connection errors for up to
+    :data:`DB_RETRY_S` (backing off); if they persist, show one friendly line with a
+    reference id (the details and the id go to the server log only) and stop the page.
+    """
+    delay, deadline = 0.05, time.monotonic() + DB_RETRY_S
+    while True:
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            if not _transient(exc):
+                raise
+            if time.monotonic() + delay > deadline:
+                ref = uuid.uuid4().hex[:8].upper()
+                log.error("store unavailable on a page, reference %s", ref, exc_info=True)
+                st.error(
+                    "The data store is busy or unreachable just now; please try again in a "
+                    f"minute. If it keeps happening, give this reference: {ref}"
+                )
+                st.stop()
+            log.info("store busy (%s); retrying in %.2f s", exc.__class__.__name__, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
 
 
 @dataclass(frozen=True)
@@ -93,7 +149,7 @@ def current_user() -> User | None:
     if session is None:
         return None
     try:
-        user = _validate(resources().store, session)
+        user = db_retry(_validate, resources().store, session)
     except SessionExpiredError as exc:
         st.session_state.pop(SESSION_KEY, None)
         st.session_state["flash"] = str(exc).capitalize() + "."
@@ -135,7 +191,8 @@ def audit_view(kind: str, area: str, start: date | None, end: date | None) -> No
     seen = st.session_state.setdefault("clic_viewed", set())
     if key in seen:
         return
-    record_action(
+    db_retry(
+        record_action,
         resources().store,
         session(),
         Action.VIEW_RECORDS,
@@ -148,7 +205,7 @@ def audit_view(kind: str, area: str, start: date | None, end: date | None) -> No
 
 def version() -> int:
     """The store's data version (changes after imports and recorded visits)."""
-    return resources().store.data_version()
+    return db_retry(resources().store.data_version)
 
 
 def _area_arg(area: str) -> str | None:
@@ -158,47 +215,47 @@ def _area_arg(area: str) -> str | None:
 @st.cache_data(show_spinner=False, max_entries=32)
 def incidents(v: int, area: str, start: date, end: date) -> pd.DataFrame:
     """Incidents for an area and period, without geometry (cheap to cache)."""
-    gdf = resources().store.incidents(area=_area_arg(area), start=start, end=end)
+    gdf = db_retry(resources().store.incidents, area=_area_arg(area), start=start, end=end)
     return pd.DataFrame(gdf.drop(columns="geometry"))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def all_incidents(v: int, area: str) -> pd.DataFrame:
-    gdf = resources().store.incidents(area=_area_arg(area))
+    gdf = db_retry(resources().store.incidents, area=_area_arg(area))
     return pd.DataFrame(gdf.drop(columns="geometry"))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def visits(v: int, area: str, start: date | None = None, end: date | None = None) -> pd.DataFrame:
-    gdf = resources().store.visits(area=_area_arg(area), start=start, end=end)
+    gdf = db_retry(resources().store.visits, area=_area_arg(area), start=start, end=end)
     return pd.DataFrame(gdf.drop(columns="geometry"))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def addresses(v: int, area: str, as_of: date | None = None) -> pd.DataFrame:
-    gdf = resources().store.addresses(area=_area_arg(area), as_of=as_of)
+    gdf = db_retry(resources().store.addresses, area=_area_arg(area), as_of=as_of)
     return pd.DataFrame(gdf.drop(columns="geometry"))
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def status_history(v: int) -> pd.DataFrame:
-    return resources().store.address_status_history()
+    return db_retry(resources().store.address_status_history)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def hardening(v: int) -> pd.DataFrame:
-    return resources().store.hardening()
+    return db_retry(resources().store.hardening)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def lines(v: int) -> pd.DataFrame:
-    return resources().store.county_lines()
+    return db_retry(resources().store.county_lines)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def month_span(v: int) -> tuple[str, str] | None:
     """First and last month with incidents, or None for an empty store."""
-    return resources().store.month_span()
+    return db_retry(resources().store.month_span)
 
 
 @st.cache_data(show_spinner="Testing the map on past months…", max_entries=32)
@@ -213,7 +270,7 @@ def trust(v: int, area: str, cats: tuple[str, ...], before_month: str) -> TrustS
 @st.cache_data(show_spinner=False, max_entries=4)
 def day_span(v: int) -> tuple[date, date] | None:
     """First and last day with incidents."""
-    return resources().store.date_span()
+    return db_retry(resources().store.date_span)
 
 
 def base_map(center: tuple[float, float], zoom: int) -> folium.Map:

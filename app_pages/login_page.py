@@ -45,7 +45,9 @@ with st.form("login", clear_on_submit=True):
     submitted = st.form_submit_button("Sign in", type="primary")
 if submitted:
     try:
-        st.session_state[c.SESSION_KEY] = login(res.store, username, password, policy=res.policy)
+        st.session_state[c.SESSION_KEY] = c.db_retry(
+            login, res.store, username, password, policy=res.policy
+        )
         st.session_state.pop("clic_viewed", None)
         st.rerun()
     except AuthenticationError as exc:

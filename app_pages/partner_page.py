@@ -18,8 +18,10 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages import common as c
+from app_pages.evaluation_section import partner_section
 from clic_geo.access.identity import Role
 from clic_geo.access.isa import LAYER_LABELS, get_isa_scope, list_isa_scopes
+from clic_geo.access.partner_evaluation import EVALUATION_LAYERS, evaluation_dates
 from clic_geo.access.privacy import (
     partner_area_table,
     partner_export_csv,
@@ -61,6 +63,44 @@ def _grid(v: int, org: str, layer: str, area: str, quarter: str, _session):
         organisation=org or None,
     )
     return g.cells
+
+
+def _evaluation(area: str, layer: str, layers: list[str], months: list[str], org: str):
+    """Did it work? The evaluation as this organisation may see it, at a date the
+    partnership has shared (the area's start, or one an officer shared); returns it."""
+    incident = [x for x in layers if x in {str(y) for y in EVALUATION_LAYERS}]
+    st.subheader("Did it work? Hotspots against the rest of the force area")
+    if not incident or not months:
+        st.info(
+            "No evaluation: the agreement covers no incident figure here, or no month is "
+            "published yet."
+        )
+        return None
+    res = c.resources()
+    dates = evaluation_dates(res.store, settings=res.settings, area=area)
+    if not dates:
+        st.info(
+            "No evaluation has been shared for this area yet (the partnership's officers "
+            "share them from their Trends page)."
+        )
+        return None
+    cols = st.columns([1, 2])
+    since = cols[0].selectbox(
+        "Work began on",
+        dates[::-1],
+        format_func=lambda d: f"{d:%d %b %Y}",
+        key=f"partner_eval_since_{area}",
+    )
+    which = layer if layer in incident else incident[0]
+    eval_layer = cols[1].selectbox(
+        "Crimes",
+        incident,
+        index=incident.index(which),
+        format_func=lambda x: LAYER_LABELS.get(x, x),
+        key="partner_eval_layer",
+    )
+    partner_section(area, eval_layer, LAYER_LABELS.get(eval_layer, eval_layer), since, org)
+    return since
 
 
 user = c.guard(Role.PARTNER, Role.OFFICER, Role.ADMIN)
@@ -193,12 +233,17 @@ else:
         key="partner_csv",
     )
 
+eval_since = _evaluation(
+    area, layer, [str(x) for x in scope.layers], months["period"].tolist(), org
+)
+
 if len(months):
     # the last twelve published months; built only when clicked, through the same
     # privacy functions as this page (so each download is audited once)
     recent = months["period"].tolist()[-12:]
     ps = res.areas.get(area).partnership_start
     pack_since = ps if ps is not None and recent[0] < ps.strftime("%Y-%m") <= recent[-1] else None
+    pack_since = eval_since or pack_since  # the date of the evaluation above
     pack_store, pack_settings = res.store, res.settings
     pack_org = org if user.role != Role.PARTNER else None
 

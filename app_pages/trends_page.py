@@ -9,11 +9,54 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common as c
+from app_pages.evaluation_section import officer_section, share_control
 from clic_geo.access.identity import Role
 from clic_geo.reporting import figures
 from clic_geo.reporting.maps import CATEGORY_COLOURS
 from clic_geo.reporting.pack_service import build_meeting_pack
-from clic_geo.schema import CATEGORY_LABELS, Col
+from clic_geo.schema import CATEGORY_LABELS, COUNTY_LINES_CATEGORIES, Category, Col
+
+#: Which crimes the evaluation counts (and whose hotspots are the treated zones).
+EVALUATION_CRIMES = {
+    "County lines (drugs, weapons, threats, cuckooing, intelligence)": COUNTY_LINES_CATEGORIES,
+    "Drugs only": (Category.DRUG_SUPPLY, Category.DRUG_POSSESSION, Category.DRUGS),
+    "All incidents": tuple(CATEGORY_LABELS),
+}
+
+
+def _evaluation(area_arg: str | None, months: list[str], span: tuple[str, str]) -> date:
+    """Did it work? The area's hotspots at a date against the rest of the force area.
+
+    Returns the date chosen (the meeting pack uses it too).
+    """
+    res = c.resources()
+    st.subheader("Did it work? Hotspots against the rest of the force area")
+    default_split = date.fromisoformat(months[len(months) // 2] + "-01")
+    if area_arg is not None:
+        ps = res.areas.get(area_arg).partnership_start
+        if ps is not None and span[0] <= ps.strftime("%Y-%m") <= span[1]:
+            default_split = ps.replace(day=1)
+    cols = st.columns([1, 2, 1])
+    split = cols[0].date_input(
+        "Work began on",
+        value=default_split,
+        key=f"trends_split_{area_arg or c.ALL}",
+        format="DD/MM/YYYY",
+    )
+    crimes = cols[1].selectbox("Crimes", list(EVALUATION_CRIMES), key="trends_eval_crimes")
+    buffer_m = cols[2].number_input(
+        "Displacement ring (m)", 50, 1000, 250, step=50, key="trends_eval_buffer"
+    )
+    if area_arg is None:
+        st.caption(
+            "Choose one area: its hotspots as they stood at the date are compared with the "
+            "rest of the force area."
+        )
+        return split
+    officer_section(area_arg, split, tuple(EVALUATION_CRIMES[crimes]), float(buffer_m))
+    share_control(area_arg, split)
+    return split
+
 
 user = c.guard(Role.OFFICER, Role.ADMIN)
 st.title("Trends")
@@ -95,29 +138,7 @@ if span is not None and period is not None:
         width="stretch",
     )
 
-    st.subheader("Before and after")
-    default_split = date.fromisoformat(months[len(months) // 2] + "-01")
-    if area_arg is not None:
-        ps = res.areas.get(area_arg).partnership_start
-        if ps is not None and span[0] <= ps.strftime("%Y-%m") <= span[1]:
-            default_split = ps.replace(day=1)
-    split = st.date_input(
-        "Compare the 12 months before and after",
-        value=default_split,
-        key=f"trends_split_{area}",
-        format="DD/MM/YYYY",
-    )
-    ba = figures.before_after(monthly, split.strftime("%Y-%m"))
-    shown = ba.table.assign(Category=ba.table[Col.CATEGORY].map(CATEGORY_LABELS))[
-        ["Category", "before_per_month", "after_per_month", "change_pct"]
-    ].rename(
-        columns={
-            "before_per_month": f"Per month before ({ba.months_before} months)",
-            "after_per_month": f"Per month after ({ba.months_after} months)",
-            "change_pct": "Change %",
-        }
-    )
-    st.dataframe(shown, hide_index=True, width="stretch")
+    split = _evaluation(area_arg, months, span)
 
     st.subheader("Meeting pack")
     if area_arg is None:

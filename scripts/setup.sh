@@ -48,12 +48,15 @@ if [ ! -f static/vendor/.installed ] || [ package-lock.json -nt static/vendor/.i
 fi
 
 # 3. For tests: Debian's chromium, driven by Playwright (never 'playwright install'), and
-#    a PostgreSQL server (the store's PostgreSQL test starts a throwaway cluster)
+#    a PostgreSQL server with PostGIS (the PostGIS tests start a throwaway cluster)
 if [ $want_test = 1 ]; then
   need=""
   [ -x /usr/bin/chromium ] || need="$need chromium"
   command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
     || need="$need postgresql"
+  # PostGIS for the PostgreSQL store's spatial columns (Debian's, for the default server)
+  ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 \
+    || need="$need postgresql-postgis"
   if [ -n "$need" ]; then
     say "installing Debian packages for the tests:$need"
     sudo_=""

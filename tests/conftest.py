@@ -13,6 +13,7 @@ from clic_geo.ingest.checks import ValidationContext
 from clic_geo.ingest.importer import validation_context
 from clic_geo.settings import REPO_ROOT, Settings, load_settings
 from clic_geo.store import Store
+from tests.pg import pg_cluster, pg_url  # noqa: F401 - fixtures for the PostGIS tests
 
 SHARED = (REPO_ROOT.parent / "shared").resolve()
 SHARED_DATA = SHARED / "data"

@@ -193,6 +193,43 @@ def seed_marked(
         assert r.rejected == 0, (kind, store.rejects(r.import_id)["reason"].tolist())
 
 
+# ------------------------------------------------------------------ library results
+
+
+def result_text(obj: object) -> str:
+    """Every value of a result object, as text: dataclass fields, frames as CSV.
+
+    For scanning what a library function hands a partner before any page draws it
+    (e.g. :class:`clic_geo.access.partner_evaluation.PartnerEvaluation`).
+    """
+    import dataclasses
+
+    parts: list[str] = []
+    stack = [obj]
+    while stack:
+        x = stack.pop()
+        if dataclasses.is_dataclass(x) and not isinstance(x, type):
+            stack.extend(getattr(x, f.name) for f in dataclasses.fields(x))
+        elif isinstance(x, pd.DataFrame):
+            parts.append(x.to_csv(index=False))
+            num = x.select_dtypes("number")
+            cols = list(num.columns)
+            for a in cols:  # neighbouring numbers in every column order, as for Arrow
+                for b in cols:
+                    if a != b:
+                        parts.append(
+                            "\n".join(f"{u!r} {w!r}" for u, w in zip(num[a], num[b], strict=True))
+                        )
+        elif isinstance(x, dict):
+            stack.extend(x.values())
+            parts.extend(str(k) for k in x)
+        elif isinstance(x, list | tuple | set | frozenset):
+            stack.extend(x)
+        else:
+            parts.append(repr(x))
+    return "\n".join(parts)
+
+
 # ------------------------------------------------------------------ Streamlit protos
 
 

@@ -17,18 +17,21 @@ from __future__ import annotations
 
 import re
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
 import streamlit as st
 
 from clic_geo.access.isa import get_isa_scope
+from clic_geo.access.partner_evaluation import share_evaluation_date
 from clic_geo.settings import load_settings
 from clic_geo.store import Store
 from tests.leaks import MARK, apptest_payload, scan, seed_marked, store_secrets
 from tests.test_app import demo_store, run  # noqa: F401 - fixture
 
 ORGS = {"demo-housing": "demo-housing", "demo-nhs": "demo-nhs"}
+SHARED = {"barrow": date(2026, 3, 1), "kendal": date(2025, 9, 1), "carlisle": date(2025, 9, 1)}
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +42,9 @@ def marked_store(demo_store: Path, tmp_path_factory: pytest.TempPathFactory):  #
     settings = load_settings(d, demo=True)
     store = Store.open(settings)
     seed_marked(settings, store, d.parent)
+    # evaluation dates shared with partners (each one a set of hotspots they may see)
+    for area, since in SHARED.items():
+        share_evaluation_date(store, "cli", settings=settings, area=area, since=since)
     secrets = store_secrets(store)
     store.close()
     return d, secrets
@@ -98,6 +104,31 @@ def test_partner_page_payload_holds_no_record_level_value(env, user: str) -> Non
     # the scan saw the map's script and the tables' values (not an empty tree)
     assert "fewer than 10" in blob and re.search(r"L\.map|leaflet", blob)
     assert maps > 0 and checked >= len(areas) * 2 + len(quarters)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("user", list(ORGS))
+def test_partner_evaluation_payload_holds_no_record_level_value(env, user: str) -> None:
+    """The evaluation section on every area, each incident figure, shared dates, scanned."""
+    secrets = env
+    at = run(as_user=user)
+    checked = 0
+    for i, area in enumerate(at.selectbox(key="partner_area").options):
+        at.selectbox(key="partner_area").select(area).run()
+        area_id = at.selectbox(key="partner_area").value
+        layers = at.selectbox(key="partner_eval_layer").options
+        # every incident figure on the first area, the first figure on the others
+        for j, layer in enumerate(layers if i == 0 else layers[:1]):
+            at.selectbox(key="partner_eval_layer").select(layer).run()
+            dates = at.selectbox(key=f"partner_eval_since_{area_id}").options
+            since = dates[(i + j) % len(dates)]
+            at.selectbox(key=f"partner_eval_since_{area_id}").select(since).run()
+            blob = _check(at, secrets, f"{user} {area} {layer} {since}")
+            # the scan saw the evaluation: its words, its chart, its table
+            assert "Did it work?" in blob and "index only" in blob
+            assert "How to read this" in blob and "Treated zones" in blob
+            checked += 1
+    assert checked >= 2
 
 
 def test_officer_map_payload_is_found_by_the_same_scan(env) -> None:

@@ -19,13 +19,14 @@ from clic_geo.access.audit_log import read_audit
 from clic_geo.access.auth import AuthPolicy, login
 from clic_geo.access.identity import Session
 from clic_geo.access.isa import get_isa_scope, set_isa_scope
+from clic_geo.access.partner_evaluation import evaluation_dates, share_evaluation_date
 from clic_geo.cli import main
 from clic_geo.demo.accounts import DEMO_ACCOUNTS, sync_demo_accounts
 from clic_geo.demo.seeding import seed_demo
 from clic_geo.reporting.pack_service import build_meeting_pack
 from clic_geo.settings import REPO_ROOT, Settings, load_settings
 from clic_geo.store import Store
-from tests.leaks import MARK, Secrets, scan, seed_marked, store_secrets
+from tests.leaks import MARK, Secrets, result_text, scan, seed_marked, store_secrets
 from tests.test_app import app_env, demo_store, run  # noqa: F401 - fixtures
 from tests.test_cli import cli, last_json
 
@@ -34,6 +35,7 @@ PW = {a.username: a.password for a in DEMO_ACCOUNTS}
 XSS_AREA = '<script>window.__xss=1</script>Barrow "&" <img src=x onerror=alert(1)>'
 XSS_REF = '<img src=x onerror="window.__xss=1"> ISA-1 \' " &'
 PERIOD = {"start": "2025-10", "end": "2026-09"}
+SHARED = {"barrow": date(2026, 3, 1), "kendal": date(2026, 1, 1), "carlisle": date(2025, 9, 1)}
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +53,8 @@ def world(tmp_path_factory: pytest.TempPathFactory):
     policy = AuthPolicy(bcrypt_rounds=4, demo=True)
     sync_demo_accounts(settings, store, policy=policy)
     seed_marked(settings, store, d)
+    for area, since in SHARED.items():  # evaluation dates the officers shared with partners
+        share_evaluation_date(store, "cli", settings=settings, area=area, since=since)
     yield settings, store, policy, store_secrets(store)
     store.close()
 
@@ -383,3 +387,179 @@ def test_pages_offer_the_meeting_pack(user, page, key) -> None:
     ]
     assert buttons, "no meeting-pack button"
     assert "Download meeting pack (HTML, works offline)" in str(buttons[0].proto)
+
+
+# ------------------------------------------------------------------ the evaluation
+
+
+def test_officer_pack_has_the_evaluation(world) -> None:
+    page = pack(world, "demo-officer", area="west_cumbria", since=date(2025, 9, 1))
+    ev = page.split("<h2>Did it work? The evaluation from 01 Sep 2025</h2>")[1].split("<h2>")[0]
+    assert "Change against the comparison (difference-in-differences)" in ev
+    assert "Naive before/after in the same place" in ev
+    assert "Weighted displacement quotient (250 m buffer)" in ev
+    assert "Crime in the treated zones fell by" in ev  # the demo's planted fall
+    # one chart, treated against comparison, the date marked; exact monthly counts
+    assert ev.count("<svg") == 1 and "from 01 Sep 2025" in ev
+    assert "<th>Comparison area</th>" in ev and "<td>2025-09</td>" in ev
+    assert "How to read this" in ev
+
+
+def _evaluation_part(page: str) -> str:
+    return page.split("<h2>Did it work?")[1].split("<h2>")[0]
+
+
+@pytest.mark.parametrize(
+    ("user", "area", "since", "kw"),
+    [
+        ("demo-housing", "barrow", date(2026, 3, 1), {}),
+        ("demo-nhs", "carlisle", date(2025, 9, 1), {}),
+        ("demo-officer", "kendal", date(2026, 1, 1), {"organisation": "demo-housing"}),
+    ],
+    ids=["housing-barrow", "nhs-carlisle", "preview-kendal"],
+)
+def test_partner_pack_evaluation_is_published_figures_only(world, user, area, since, kw) -> None:
+    secrets: Secrets = world[3]
+    page = pack(world, user, area=area, since=since, **kw)
+    ev = _evaluation_part(page)
+    assert "95 % interval" in ev or "The data cannot tell" in ev
+    # the comparison spans other areas: an index, never a count; no hotspot outline
+    assert "<th>Comparison (index)</th>" in ev and "Comparison area</th>" not in ev
+    assert "outlines not shared" in ev
+    assert scan(page, secrets) == [] and MARK not in page
+    # every count shown in its table is a multiple of 5 of at least 10, or a label
+    table = ev.split("<table>")[-1]
+    for row in re.findall(r"<tr><td>(\d{4}-\d{2}|Total)</td><td>\w+</td>(.*?)</tr>", table):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row[1])[:2]
+        for cell in cells:
+            assert cell in ("fewer than 10", "withheld") or (
+                int(cell) >= 10 and int(cell) % 5 == 0
+            ), cell
+
+
+def test_partner_evaluation_matches_the_officers_and_hides_small_counts(world) -> None:
+    """Same months, same estimate (rounded); the officer's small counts are not shown."""
+    from clic_geo.reporting.evaluation_service import (
+        evaluate_area,
+        force_incidents,
+        partner_evaluation,
+    )
+
+    settings, store, _, _ = world
+    s = sign_in(world, "demo-nhs")
+    pub = partner_evaluation(
+        store,
+        s,
+        settings=settings,
+        area="carlisle",
+        layer="incidents_drugs",
+        since=date(2025, 9, 1),
+        today=TODAY,
+    )
+    inc = force_incidents(store)
+    inc = inc[inc["month"].between("2025-01", "2026-10")]  # the NHS agreement's months
+    ev, _ = evaluate_area(
+        inc,
+        settings=settings,
+        area="carlisle",
+        since=date(2025, 9, 1),
+        categories=("drug_supply", "drug_possession", "drugs"),
+        last_month="2026-10",
+    )
+    assert list(pub.months["month"]) == list(ev.monthly["month"])
+    assert pub.can_tell and ev.can_tell
+    assert pub.effect_pct == round(ev.estimate.effect_pct)
+    assert pub.ci_low_pct == round(ev.estimate.ci_low_pct)
+    assert pub.naive_change_pct == round(ev.naive_change_pct)
+    small = ev.monthly["buffer"] < 10
+    assert small.any()
+    assert (pub.months.loc[small.to_numpy(), "buffer_label"] == "fewer than 10").all()
+    assert "comparison" not in pub.months.columns
+    assert set(pub.totals["zone"]) == {"treated", "buffer"}
+    # the object handed to the page, scanned whole: nothing record-level, no exact count
+    text = result_text(pub)
+    assert scan(text, world[3]) == [] and MARK not in text
+    shown = pd.concat([pub.months["treated"], pub.months["buffer"], pub.totals["count"]])
+    assert ((shown.dropna() % 5 == 0) & (shown.dropna() >= 10)).all()
+    # negative control: the officer's frame, scanned the same way, holds small counts
+    assert (ev.monthly[["treated", "buffer"]] < 10).any().any()
+
+
+def test_partner_evaluation_scope_and_audit(world) -> None:
+    from clic_geo.reporting.evaluation_service import partner_evaluation
+
+    settings, store, _, _ = world
+    s = sign_in(world, "demo-housing")
+    args = {"settings": settings, "since": SHARED["barrow"], "today": TODAY}
+    before = len(read_audit(store, "cli", action=Action.VIEW_AGGREGATES))
+    with pytest.raises(PermissionDeniedError):
+        partner_evaluation(store, s, area="carlisle", layer="incidents_drugs", **args)
+    with pytest.raises(PermissionDeniedError):
+        partner_evaluation(store, s, area="barrow", layer="incidents_violence", **args)
+    with pytest.raises(PermissionDeniedError):
+        partner_evaluation(
+            store, s, area="barrow", layer="incidents_drugs", organisation="demo-nhs", **args
+        )
+    with pytest.raises(ConfigError, match="not an incident count"):
+        partner_evaluation(store, s, area="barrow", layer="visits", **args)
+    log = read_audit(store, "cli", action=Action.VIEW_AGGREGATES)
+    assert len(log) == before + 3 and set(log.iloc[:3]["outcome"]) == {"denied"}
+    partner_evaluation(store, s, area="barrow", layer="incidents_drugs", **args)
+    e = read_audit(store, "cli", action=Action.VIEW_AGGREGATES).iloc[0]
+    assert (e["actor"], e["subject"], e["area_id"]) == ("demo-housing", "evaluation", "barrow")
+    assert e["detail"]["layer"] == "incidents_drugs" and e["detail"]["period"] == "2026-03"
+    assert set(e["detail"]) <= {"areas", "layer", "period", "from", "to", "organisation"}
+
+
+def test_partners_see_evaluations_only_at_shared_dates(world) -> None:
+    """Each date is a different set of hotspots: partners get the partnership's dates only."""
+    from clic_geo.reporting.evaluation_service import partner_evaluation
+
+    settings, store, _, _ = world
+    assert evaluation_dates(store, settings=settings, area="carlisle") == [
+        date(2024, 1, 1),  # the partnership start, from the area file
+        date(2025, 9, 1),
+    ]
+    s = sign_in(world, "demo-nhs")
+    args = {"settings": settings, "area": "carlisle", "layer": "incidents_drugs", "today": TODAY}
+    before = len(read_audit(store, "cli", action=Action.VIEW_AGGREGATES))
+    with pytest.raises(PermissionDeniedError, match="has been shared"):
+        partner_evaluation(store, s, since=date(2025, 10, 1), **args)
+    denied = read_audit(store, "cli", action=Action.VIEW_AGGREGATES)
+    assert len(denied) == before + 1 and denied.iloc[0]["outcome"] == "denied"
+    # an officer previewing the partner's view is held to the same dates ...
+    officer = sign_in(world, "demo-officer")
+    with pytest.raises(PermissionDeniedError):
+        partner_evaluation(store, officer, since=date(2025, 10, 1), organisation="demo-nhs", **args)
+    # ... and the pack says so instead of showing one
+    page = pack(world, "demo-nhs", area="carlisle", since=date(2025, 10, 1))
+    assert "No evaluation from 01 Oct 2025 has been shared" in _evaluation_part(page)
+    # partners cannot share; officers can, and it is logged
+    with pytest.raises(PermissionDeniedError):
+        share_evaluation_date(store, s, settings=settings, area="carlisle", since=date(2025, 10, 1))
+    share_evaluation_date(
+        store, officer, settings=settings, area="carlisle", since=date(2025, 10, 1)
+    )
+    e = read_audit(store, "cli", action=Action.EXPORT).iloc[0]
+    assert (e["subject"], e["area_id"], e["detail"]["period"]) == (
+        "evaluation_date",
+        "carlisle",
+        "2025-10-01",
+    )
+    assert partner_evaluation(store, s, since=date(2025, 10, 1), **args).since == date(2025, 10, 1)
+    dates = share_evaluation_date(
+        store, officer, settings=settings, area="carlisle", since=date(2025, 10, 1), remove=True
+    )
+    assert date(2025, 10, 1) not in dates
+    # Barrow's start (2022) is before the data: no hotspots then, said in words
+    h = sign_in(world, "demo-housing")
+    pub = partner_evaluation(
+        store,
+        h,
+        settings=settings,
+        area="barrow",
+        layer="incidents_drugs",
+        since=date(2022, 2, 1),
+        today=TODAY,
+    )
+    assert pub.reasons == ("no_hotspots",) and not pub.can_tell and pub.months.empty

@@ -1,18 +1,11 @@
-"""The store on PostgreSQL: the same callers, a different URL (no code changes).
+"""The store on PostgreSQL + PostGIS: the same callers, a different URL (no code changes).
 
-Starts a throwaway PostgreSQL cluster (``initdb`` + ``pg_ctl``, as the ``postgres``
-user when the tests run as root). ``scripts/setup.sh --test`` installs Debian's
-PostgreSQL if the machine has none.
+Runs on a throwaway cluster (:mod:`tests.pg`); ``scripts/setup.sh --test`` installs
+Debian's PostgreSQL and PostGIS if the machine has none.
 """
 
 from __future__ import annotations
 
-import glob
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
 from datetime import date, datetime
 from pathlib import Path
 
@@ -28,63 +21,6 @@ from clic_geo.store import Store
 from tests.conftest import TODAY
 
 pytestmark = pytest.mark.slow
-
-
-def _bin(name: str) -> str | None:
-    found = shutil.which(name)
-    if found:
-        return found
-    hits = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    return hits[-1] if hits else None
-
-
-@pytest.fixture(scope="module")
-def pg_url():
-    initdb, pg_ctl = _bin("initdb"), _bin("pg_ctl")
-    if not (initdb and pg_ctl):
-        pytest.skip(
-            "PostgreSQL server binaries not installed (scripts/setup.sh --test installs them)"
-        )
-    # not under pytest's temporary folder: the postgres user may not enter it
-    root = Path(tempfile.mkdtemp(prefix="clic-pg-"))
-    (root / "sock").mkdir()
-    run_as: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses to run as root
-        shutil.chown(root, "postgres")
-        shutil.chown(root / "sock", "postgres")
-        run_as = ["runuser", "-u", "postgres", "--"]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    subprocess.run(
-        [*run_as, initdb, "-D", str(root / "data"), "-A", "trust", "-U", "clic"],
-        check=True,
-        capture_output=True,
-    )
-    opts = f"-p {port} -k {root / 'sock'} -c listen_addresses=127.0.0.1"
-    subprocess.run(
-        [
-            *run_as,
-            pg_ctl,
-            "-D",
-            str(root / "data"),
-            "-o",
-            opts,
-            "-w",
-            "-l",
-            str(root / "log"),
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield f"postgresql+psycopg://clic@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(
-            [*run_as, pg_ctl, "-D", str(root / "data"), "-m", "fast", "stop"], capture_output=True
-        )
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_the_store_runs_on_postgresql(pg_url, tmp_path: Path, monkeypatch) -> None:

@@ -28,6 +28,7 @@ from clic_geo.geo.crs import BNG, WGS84, to_wgs84
 from clic_geo.settings import Settings
 from clic_geo.store import Store
 from clic_geo.store import tables as T  # noqa: N812 - T.incidents reads like SQL
+from clic_geo.store.publishing import published
 
 __all__ = [
     "CELL_M",
@@ -53,7 +54,9 @@ def _layer_rows(store: Store, layer: Layer, areas: Sequence[str]) -> pd.DataFram
     if layer in LAYER_CATEGORIES:
         t = T.incidents
         q = sa.select(t.c.area_id, t.c.occurred_at.label("when"), t.c.easting, t.c.northing).where(
-            t.c.category.in_(list(LAYER_CATEGORIES[layer])), t.c.area_id.in_(list(areas))
+            t.c.category.in_(list(LAYER_CATEGORIES[layer])),
+            t.c.area_id.in_(list(areas)),
+            published(t),
         )
     elif layer in (Layer.VISITS, Layer.SUPPORT_PACKAGES, Layer.REFERRALS):
         v = T.visits
@@ -64,7 +67,7 @@ def _layer_rows(store: Store, layer: Layer, areas: Sequence[str]) -> pd.DataFram
             q = sa.select(*cols).where(v.c.id.in_(sa.select(T.visit_support.c.visit_id)))
         else:
             q = sa.select(*cols).join(T.visit_referrals, T.visit_referrals.c.visit_id == v.c.id)
-        q = q.where(v.c.area_id.in_(list(areas)))
+        q = q.where(v.c.area_id.in_(list(areas)), published(v))
     elif layer == Layer.TARGET_HARDENING:
         a, h = T.addresses, T.address_hardening
         q = (

@@ -61,6 +61,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+#: A session's last use is written at most this often (every page run used to write
+#: it: one write per rerun per user, contending with imports for the write lock). The
+#: idle timeout is therefore exact to within this many seconds.
+TOUCH_EVERY_S = 30
+
 #: The one message every failed sign-in gets.
 LOGIN_FAILED = "sign-in failed: wrong username or password, or the account is locked or disabled"
 
@@ -467,7 +472,8 @@ def validate_session(
     """Check a session against the store and return its user as the store has them now.
 
     The role and organisation come from the store, so a change by an admin applies
-    at the next call. ``touch`` records the use (resetting the idle timer).
+    at the next call. ``touch`` records the use (resetting the idle timer), at most
+    every :data:`TOUCH_EVERY_S` seconds.
 
     Raises
     ------
@@ -510,7 +516,7 @@ def validate_session(
             now=now,
         )
         raise SessionExpiredError("your session has expired; sign in again")
-    if touch:
+    if touch and (now - srow.last_seen_at).total_seconds() >= TOUCH_EVERY_S:
         with store.engine.begin() as conn:
             conn.execute(
                 sa.update(sessions).where(sessions.c.token_hash == th).values(last_seen_at=now)

@@ -20,6 +20,7 @@ from clic_geo._errors import ClicGeoError, InputFileError
 from clic_geo.cli import (
     _areas,
     _demo,
+    _evaluate,
     _hotspots,
     _import,
     _pack,
@@ -32,7 +33,18 @@ from clic_geo.cli import (
 __all__ = ["build_parser", "main"]
 
 #: Command modules, in the order ``--help`` lists them.
-COMMANDS = (_import, _demo, _areas, _status, _hotspots, _plan, _pack, _users, _serve)
+COMMANDS = (
+    _import,
+    _demo,
+    _areas,
+    _status,
+    _hotspots,
+    _evaluate,
+    _plan,
+    _pack,
+    _users,
+    _serve,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

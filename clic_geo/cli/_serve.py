@@ -51,6 +51,11 @@ def streamlit_command(port: int, address: str) -> list[str]:
         "false",
         "--client.toolbarMode",
         "minimal",
+        # Streamlit forces a full garbage collection after every script run, holding the
+        # GIL: with 20 sessions signing in at once it was 81 % of the server's Python time
+        # (benchmarks/bench_load.py, py-spy --gil). Python's own collector still runs.
+        "--runner.postScriptGC",
+        "false",
     ]
 
 

@@ -14,12 +14,21 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from clic_geo._errors import ConfigError
 from clic_geo.access.identity import Session
 from clic_geo.access.isa import LAYER_LABELS, POINT_LAYERS, Layer
+from clic_geo.access.partner_evaluation import EVALUATION_LAYERS, evaluation_dates
 from clic_geo.access.privacy import partner_area_table, partner_grid
 from clic_geo.geo.areas import Area
 from clic_geo.hotspots.current import TREND_MEANING, current_hotspots
 from clic_geo.hotspots.trends import month_range
+from clic_geo.reporting.evaluation_service import (
+    evaluate_area,
+    force_incidents,
+    last_complete_month,
+    partner_evaluation,
+)
+from clic_geo.reporting.evaluation_views import officer_evaluation_html, partner_evaluation_html
 from clic_geo.reporting.figures import before_after, monthly_counts, period_figures
 from clic_geo.reporting.maps import CATEGORY_COLOURS
 from clic_geo.reporting.svg import (
@@ -32,7 +41,13 @@ from clic_geo.reporting.svg import (
     _map_svg,
     _table,
 )
-from clic_geo.schema import CATEGORY_LABELS, TREND_LABELS, Col, Trend
+from clic_geo.schema import (
+    CATEGORY_LABELS,
+    COUNTY_LINES_CATEGORIES,
+    TREND_LABELS,
+    Col,
+    Trend,
+)
 from clic_geo.settings import Settings
 from clic_geo.store import Store
 
@@ -177,14 +192,17 @@ def _officer_body(
     parts.append(_table(["Section", "Figure", "Value"], fig.as_rows(), numeric_from=2))
 
     if req.since is not None:
+        parts.append(_officer_evaluation(store, settings, area, req))
         split = req.since.strftime("%Y-%m")
         span = store.month_span()
         all_months = month_range(*span) if span else months
         ba = before_after(monthly_counts(inc_all, months=all_months), split)
-        parts.append(f"<h2>Before and after {_e(f'{req.since:%d %b %Y}')}</h2>")
+        parts.append(f"<h2>Before and after {_e(f'{req.since:%d %b %Y}')}, by category</h2>")
         parts.append(
             f'<p class="note">Incidents per month in the {ba.months_before} months before and '
-            f"the {ba.months_after} months from {_e(split)} (at most 12 each side).</p>"
+            f"the {ba.months_after} months from {_e(split)} (at most 12 each side), across the "
+            "whole area. Descriptive only: the same place before and after, with no comparison "
+            "area (see the evaluation above for what the partnership changed).</p>"
         )
         parts.append(
             _table(
@@ -310,6 +328,9 @@ def _partner_body(
         )
 
     if req.since is not None:
+        parts.append(
+            _partner_evaluation(store, session, settings, area, req, layers, today=today, now=now)
+        )
         parts.append(_partner_before_after(frame, layers, req.since, t))
 
     # where: the 250 m squares of the last complete quarter of the period
@@ -380,7 +401,7 @@ def _partner_before_after(frame: pd.DataFrame, layers: Sequence[str], since: dat
     """Monthly means before and after ``since`` from published month counts only."""
     split = since.strftime("%Y-%m")
     months = frame[frame["period_type"] == "month"]
-    out = [f"<h2>Before and after {_e(f'{since:%d %b %Y}')}</h2>"]
+    out = [f"<h2>Before and after {_e(f'{since:%d %b %Y}')}, by figure</h2>"]
     rows = []
     for layer in layers:
         lr = months[months["layer"] == layer].sort_values("period")
@@ -412,7 +433,82 @@ def _partner_before_after(frame: pd.DataFrame, layers: Sequence[str], since: dat
         )
     out.append(
         '<p class="note">From the published (rounded) month counts only, at most 12 months '
-        "each side.</p>"
+        "each side. Descriptive only: the same place before and after, with no comparison "
+        "area.</p>"
     )
     out.append(_table(["Figure", "Per month before", "Per month after", "Change %"], rows))
     return "".join(out)
+
+
+# ------------------------------------------------------------------ the evaluation
+
+
+def _officer_evaluation(
+    store: Store, settings: Settings, area: Area, req: MeetingPackRequest
+) -> str:
+    """Did it work? The area's hotspots at the date against the rest of the force area."""
+    assert req.since is not None
+    since = f"{req.since:%d %b %Y}"
+    head = f"<h2>Did it work? The evaluation from {_e(since)}</h2>"
+    what = (
+        "county-lines crimes ("
+        + ", ".join(CATEGORY_LABELS.get(c, c).lower() for c in COUNTY_LINES_CATEGORIES)
+        + ")"
+    )
+    try:
+        ev, zones = evaluate_area(
+            force_incidents(store),
+            settings=settings,
+            area=area.id,
+            since=req.since,
+            categories=COUNTY_LINES_CATEGORIES,
+            last_month=last_complete_month(store),
+        )
+    except ConfigError as exc:
+        return head + f'<p class="note">No evaluation: {_e(exc)}.</p>'
+    return head + officer_evaluation_html(
+        ev, zones, area_name=area.name, what=what, since_label=f"from {since}"
+    )
+
+
+def _partner_evaluation(
+    store: Store,
+    session: Session | Literal["cli"],
+    settings: Settings,
+    area: Area,
+    req: MeetingPackRequest,
+    layers: Sequence[str],
+    *,
+    today: date | None,
+    now: datetime | None,
+) -> str:
+    """The evaluation of the first incident figure of the agreement, as published."""
+    assert req.since is not None
+    since = f"{req.since:%d %b %Y}"
+    head = f"<h2>Did it work? The evaluation from {_e(since)}</h2>"
+    layer = next((x for x in EVALUATION_LAYERS if str(x) in layers), None)
+    if layer is None:
+        return head + (
+            '<p class="note">The agreement covers no incident figure, so there is no '
+            "evaluation of crime in the hotspots.</p>"
+        )
+    shared = evaluation_dates(store, settings=settings, area=area.id)
+    if req.since not in shared:
+        dates = ", ".join(f"{d:%d %b %Y}" for d in shared) or "none yet"
+        return head + (
+            f'<p class="note">No evaluation from {_e(since)} has been shared with partners '
+            f"for this area (shared: {_e(dates)}).</p>"
+        )
+    pub = partner_evaluation(
+        store,
+        session,
+        settings=settings,
+        area=area.id,
+        layer=str(layer),
+        since=req.since,
+        organisation=req.organisation,
+        today=today,
+        now=now,
+    )
+    what = LAYER_LABELS.get(str(layer), str(layer))
+    return head + partner_evaluation_html(pub, what=what, since_label=f"from {since}")

@@ -1,8 +1,7 @@
 """Tables of accounts, sessions, information-sharing agreements and the audit log.
 
-They live in their own :class:`~sqlalchemy.MetaData` so that the store's first
-migration (which creates every record table) stays frozen; the migration that adds
-these tables is ``store._m2_auth``.
+They live in their own :class:`~sqlalchemy.MetaData`; Alembic revision ``0002``
+(:mod:`clic_geo.store.migrations`) creates them.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ connection, the ordered migrations and the ``meta`` table (schema and data versi
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Self
@@ -22,26 +22,36 @@ from clic_geo._errors import StoreError
 from clic_geo.geo.crs import WGS84
 from clic_geo.schema import Col
 from clic_geo.store import tables as T  # noqa: N812 - T.incidents reads like SQL
-from clic_geo.store.auth_tables import AUTH_TABLES, auth_metadata
+from clic_geo.store.migrations import LEGACY_REVISIONS
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "StoreBase"]
+__all__ = ["MIGRATIONS_DIR", "REVISIONS", "SCHEMA_VERSION", "StoreBase"]
 
 log = logging.getLogger(__name__)
 
 
-def _m1_initial(conn: Connection) -> None:
-    T.metadata.create_all(conn, tables=[t for t in T.metadata.sorted_tables if t is not T.meta])
+#: Where the Alembic revisions live (inside the package, so an installed clic-geo has them).
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
-def _m2_auth(conn: Connection) -> None:
-    """Accounts, sessions, ISA scopes and the audit log (see :mod:`clic_geo.access.auth`)."""
-    auth_metadata.create_all(conn, tables=list(AUTH_TABLES))
+def _alembic_config(conn: Connection | None = None) -> Any:
+    from alembic.config import Config  # only when migrating: Alembic takes ~0.3 s to import
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["connection"] = conn
+    return cfg
 
 
-MIGRATIONS: Sequence[Callable[[Connection], None]] = (_m1_initial, _m2_auth)
+#: The store's schema revisions, oldest first ("0001", "0002", ...): revision N is
+#: schema version N, the number stamped in the ``meta`` table. Read from the file
+#: names (``versions/NNNN_what.py``); tests/test_migrations.py checks that Alembic's
+#: own chain of ``down_revision`` agrees.
+REVISIONS: tuple[str, ...] = tuple(
+    p.name[:4] for p in sorted((MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+)
+assert tuple(f"{i:04d}" for i in range(1, len(REVISIONS) + 1)) == REVISIONS, REVISIONS
 
-
-SCHEMA_VERSION = len(MIGRATIONS)
+SCHEMA_VERSION = len(REVISIONS)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -91,7 +101,11 @@ class StoreBase:
             return int(v or 0)
 
     def migrate(self) -> int:
-        """Bring the schema up to date; returns the version reached.
+        """Bring the schema up to date with the Alembic revisions; returns the version reached.
+
+        A store made before Alembic (schema version N in ``meta``, no
+        ``alembic_version`` table) is first stamped with revision N. On PostgreSQL an
+        advisory lock makes two processes opening a new store at once take turns.
 
         Raises
         ------
@@ -111,17 +125,61 @@ class StoreBase:
                 f"the store is at schema version {current}, newer than this clic-geo "
                 f"understands ({SCHEMA_VERSION}); upgrade clic-geo"
             )
-        for version in range(current, SCHEMA_VERSION):
-            try:
-                with self.engine.begin() as conn:
-                    MIGRATIONS[version](conn)
-                    self._set_meta(conn, "schema_version", str(version + 1))
-            except sa.exc.SQLAlchemyError as exc:
-                raise StoreError(
-                    f"migration to schema version {version + 1} failed: {exc}"
-                ) from exc
-            log.info("store migrated to schema version %d", version + 1)
+        if self._alembic_revision() == REVISIONS[-1]:
+            return SCHEMA_VERSION  # up to date: no need to load Alembic
+        try:
+            with self.engine.connect() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.execute(sa.text("SELECT pg_advisory_lock(7218001)"))
+                    conn.commit()
+                try:
+                    self._upgrade(conn, current)
+                finally:
+                    if conn.dialect.name == "postgresql":
+                        conn.rollback()
+                        conn.execute(sa.text("SELECT pg_advisory_unlock(7218001)"))
+                        conn.commit()
+        except StoreError:
+            raise
+        except (sa.exc.SQLAlchemyError, RuntimeError) as exc:
+            raise StoreError(
+                f"migration of the store to schema version {SCHEMA_VERSION} failed: "
+                f"{exc.__class__.__name__}: {exc}"
+            ) from exc
         return SCHEMA_VERSION
+
+    def _alembic_revision(self) -> str | None:
+        """The revision in ``alembic_version`` (None before Alembic or for a new store)."""
+        try:
+            with self.engine.connect() as conn:
+                if not sa.inspect(conn).has_table("alembic_version"):
+                    return None
+                return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(f"cannot open store {self.url}: {exc.__class__.__name__}") from exc
+
+    def _upgrade(self, conn: Connection, legacy_version: int) -> None:
+        from alembic import command as alembic_command
+        from alembic.runtime.migration import MigrationContext
+
+        revision = MigrationContext.configure(conn).get_current_revision()
+        conn.commit()  # reading alembic_version began a transaction
+        cfg = _alembic_config(conn)
+        if revision is None and legacy_version:
+            if legacy_version not in LEGACY_REVISIONS:
+                raise StoreError(f"the store's schema version {legacy_version} is not known")
+            alembic_command.stamp(cfg, LEGACY_REVISIONS[legacy_version])
+            conn.commit()
+            log.info("store made before Alembic stamped at revision %s", legacy_version)
+        elif revision is not None and revision not in REVISIONS:
+            raise StoreError(
+                f"the store is at schema revision {revision!r}, newer than this clic-geo "
+                f"understands ({REVISIONS[-1]}); upgrade clic-geo"
+            )
+        if revision != REVISIONS[-1]:
+            alembic_command.upgrade(cfg, "head")
+            conn.commit()
+            log.info("store migrated to schema version %d", SCHEMA_VERSION)
 
     def _set_meta(self, conn: Connection, key: str, value: str) -> None:
         conn.execute(sa.delete(T.meta).where(T.meta.c.key == key))

@@ -3,7 +3,9 @@
 :class:`Store` puts together the parts of the store, each in its own module:
 :mod:`~clic_geo.store.base` (connection, migrations, metadata),
 :mod:`~clic_geo.store.imports` (writing an import), :mod:`~clic_geo.store.queries`
-(reads) and :mod:`~clic_geo.store.edits` (single edits).
+(reads), :mod:`~clic_geo.store.spatial` (spatial reads, in the database on PostGIS),
+:mod:`~clic_geo.store.publishing` (imports that never block readers) and
+:mod:`~clic_geo.store.edits` (single edits).
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ class Store(ImportWrites, StoreQueries, StoreEdits):
     """The record store.
 
     Callers never write SQL: they call methods that take and return (Geo)DataFrames.
-    Every file import is one transaction, so a crash half way leaves the store as it
-    was. The schema is created and migrated by :meth:`migrate`.
+    Every file import is published at once, so a crash half way leaves the store as
+    it was, and a large import never makes readers or sign-ins wait. The schema is
+    created and migrated by :meth:`migrate` (Alembic revisions).
 
     Parameters
     ----------

@@ -1,6 +1,7 @@
-"""Writing an import: accepted rows, duplicates and rejected rows, in one transaction.
+"""Writing an import: accepted rows, duplicates and rejected rows, published at once.
 
-Every file import is one transaction, so a crash half way leaves the store as it was.
+Every file import is published at once, so a crash half way leaves the store as it was
+(:mod:`~clic_geo.store.publishing`).
 Rejected and duplicate rows keep their original values, in the store and in a rejects file.
 """
 
@@ -10,7 +11,8 @@ import json
 import logging
 import os
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from contextlib import AbstractContextManager, nullcontext
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,8 @@ from clic_geo.schema import (
     Col,
 )
 from clic_geo.store import tables as T  # noqa: N812 - T.incidents reads like SQL
-from clic_geo.store.base import StoreBase
+from clic_geo.store.publishing import BATCH_ROWS, PUBLISHED, WRITING, ImportPublishing
+from clic_geo.store.registers import RegisterWrites
 from clic_geo.store.rows import ImportReport, Validated, _none, _reason_key, _records
 
 __all__ = ["ImportWrites"]
@@ -39,10 +42,12 @@ __all__ = ["ImportWrites"]
 log = logging.getLogger(__name__)
 
 
-_BATCH = 5_000
+_BATCH = BATCH_ROWS
+#: Kinds written in batches and published at once (large, insert-only files).
+_BATCHED_KINDS = frozenset({"incidents", "visits"})
 
 
-class ImportWrites(StoreBase):
+class ImportWrites(ImportPublishing, RegisterWrites):
     """Import writing, mixed into :class:`~clic_geo.store.Store`."""
 
     def _existing(self, conn: Connection, table: sa.Table, keys: Iterable[str]) -> set[str]:
@@ -65,119 +70,73 @@ class ImportWrites(StoreBase):
         encoding: str = "",
         before_commit: Callable[[int], None] | None = None,
     ) -> ImportReport:
-        """Write a validated table in one transaction and account for every row.
+        """Write a validated table, account for every row, and publish it all at once.
 
-        ``before_commit`` is called with the import id just before the commit
-        (used by progress display and by the crash test).
+        Incidents and visits are written in batches of short transactions and published
+        by one more (:mod:`~clic_geo.store.publishing`): readers and sign-ins never wait
+        behind a large import, and readers see the whole file or none of it. Addresses
+        and county lines (registers of a few thousand rows, which may update existing
+        rows) are written in one transaction. Either way a crash half way leaves the
+        store as it was. ``before_commit`` is called with the import id just before
+        the publishing commit (used by progress display and by the crash test).
         """
-        acc = v.accepted
-        rejected = v.rejected
+        batched = v.kind in _BATCHED_KINDS
         now = datetime.now().replace(microsecond=0)
-        dup_rows: list[dict[str, Any]] = []
-        updated = 0
-        raw_cols = [c for c in rejected.columns if c not in (ROW_COL, REASON_COL)]
+        row = {
+            "kind": v.kind,
+            "file_name": file_name,
+            "file_sha256": file_sha256,
+            "source": source,
+            "imported_at": now,
+            "actor": actor,
+            **dict.fromkeys(("read", "accepted", "updated", "rejected", "duplicates"), 0),
+            "blank_rows": blank_rows,
+            "encoding": encoding,
+            "notes": "\n".join(v.notes),
+            "status": WRITING if batched else PUBLISHED,
+        }
+        import_id: int | None = None
         tmp_path: Path | None = None
         try:
-            with self.engine.begin() as conn:
-                import_id = conn.execute(
-                    sa.insert(T.imports).values(
-                        kind=v.kind,
-                        file_name=file_name,
-                        file_sha256=file_sha256,
-                        source=source,
-                        imported_at=now,
-                        actor=actor,
-                        read=0,
-                        accepted=0,
-                        updated=0,
-                        rejected=0,
-                        duplicates=0,
-                        blank_rows=blank_rows,
-                        encoding=encoding,
-                        notes="\n".join(v.notes),
-                    )
-                ).inserted_primary_key[0]
-                if v.kind == "incidents":
-                    new, dups = self._write_incidents(conn, acc, import_id)
-                elif v.kind == "visits":
-                    new, dups = self._write_visits(conn, acc, import_id)
-                elif v.kind == "addresses":
-                    new, dups, updated = self._write_addresses(conn, acc, import_id, now)
-                elif v.kind == "lines":
-                    new, dups = self._write_lines(conn, acc, import_id)
-                else:  # pragma: no cover - validate() refuses other kinds
-                    raise StoreError(f"unknown kind {v.kind}")
-                dup_rows = dups
-                n_dup = len(dup_rows)
-                n_rej = len(rejected)
-                n_read = len(acc) + n_rej
-                assert new + n_dup == len(acc), (
-                    "every accepted row is new, an update or a duplicate"
-                )
-                # keep rejected and duplicate rows, with their original values
-                reject_records = [
-                    {
-                        "import_id": import_id,
-                        "row": _none(r.get(ROW_COL)),
-                        "outcome": "rejected",
-                        "reason": str(r.get(REASON_COL)),
-                        "raw": json.dumps(
-                            {c: _none(r.get(c)) for c in raw_cols if _none(r.get(c)) is not None},
-                            ensure_ascii=False,
-                            default=str,
-                        ),
-                    }
-                    for r in rejected.to_dict("records")
-                ]
-                for d in dup_rows:
-                    d["raw_values"] = (
-                        {k: x for k, x in v.original.loc[d["row"]].items() if x != ""}
-                        if d["row"] in v.original.index
-                        else {}
-                    )
-                reject_records += [
-                    {
-                        "import_id": import_id,
-                        "row": d["row"],
-                        "outcome": "duplicate",
-                        "reason": d["reason"],
-                        "raw": json.dumps(d["raw_values"], ensure_ascii=False, default=str),
-                    }
-                    for d in dup_rows
-                ]
-                for i in range(0, len(reject_records), _BATCH):
-                    conn.execute(sa.insert(T.rejects), reject_records[i : i + _BATCH])
-                rejects_path = None
-                if n_rej or n_dup:
-                    rejects_path, tmp_path = self._write_rejects_file(
-                        import_id, v.kind, file_name, rejected, dup_rows
-                    )
-                conn.execute(
-                    sa.update(T.imports)
-                    .where(T.imports.c.id == import_id)
-                    .values(
-                        read=n_read,
-                        accepted=new,
-                        updated=updated,
-                        rejected=n_rej,
-                        duplicates=n_dup,
-                        rejects_path=str(rejects_path) if rejects_path else None,
-                    )
-                )
-                if new or updated:
-                    self.bump_data_version(conn)
-                if before_commit is not None:
-                    before_commit(import_id)
-            if tmp_path is not None:
-                os.replace(tmp_path, rejects_path)
-                tmp_path = None
-        except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(
-                f"the import failed and nothing was stored: {exc.__class__.__name__}"
-            ) from exc
+            with self.import_lock():
+                self.clean_abandoned_imports()
+                if batched:
+                    with self.engine.begin() as conn:
+                        import_id = conn.execute(
+                            sa.insert(T.imports).values(**row)
+                        ).inserted_primary_key[0]
+                    out = self._write_rows(self.engine.begin, v, import_id, now, file_name)
+                    tmp_path = out["tmp_path"]
+                    with self.engine.begin() as conn:
+                        self._publish(conn, import_id, out, before_commit)
+                else:
+                    with self.engine.begin() as conn:
+                        import_id = conn.execute(
+                            sa.insert(T.imports).values(**row)
+                        ).inserted_primary_key[0]
+                        out = self._write_rows(
+                            lambda: nullcontext(conn), v, import_id, now, file_name
+                        )
+                        tmp_path = out["tmp_path"]
+                        self._publish(conn, import_id, out, before_commit)
+                if tmp_path is not None:
+                    os.replace(tmp_path, out["rejects_path"])
+                    tmp_path = None
+        except BaseException as exc:
+            if batched and import_id is not None:
+                try:
+                    self.discard_import(import_id)
+                except sa.exc.SQLAlchemyError:  # the next import or opening cleans up
+                    log.exception("could not remove the rows of failed import %s", import_id)
+            if isinstance(exc, sa.exc.SQLAlchemyError):
+                raise StoreError(
+                    f"the import failed and nothing was stored: {exc.__class__.__name__}"
+                ) from exc
+            raise
         finally:
             if tmp_path is not None:  # rolled back: no rejects file for an import that is not
                 tmp_path.unlink(missing_ok=True)
+        rejected = v.rejected
         reasons: dict[str, int] = {}
         for r in rejected[REASON_COL] if len(rejected) else []:
             k = _reason_key(str(r))
@@ -186,27 +145,130 @@ class ImportWrites(StoreBase):
             "import %s (%s): read %d, accepted %d, rejected %d, duplicates %d",
             import_id,
             v.kind,
-            n_read,
-            new,
-            n_rej,
-            n_dup,
+            out["read"],
+            out["accepted"],
+            out["rejected"],
+            out["duplicates"],
         )
         return ImportReport(
             kind=v.kind,
             file=file_name,
             import_id=int(import_id),
-            read=n_read,
-            accepted=new,
-            rejected=n_rej,
-            duplicates=n_dup,
-            updated=updated,
+            read=out["read"],
+            accepted=out["accepted"],
+            rejected=out["rejected"],
+            duplicates=out["duplicates"],
+            updated=out["updated"],
             blank_rows=blank_rows,
-            rejects_path=str(rejects_path) if rejects_path else None,
+            rejects_path=str(out["rejects_path"]) if out["rejects_path"] else None,
             reasons=reasons,
             mapping=v.mapping,
             notes=v.notes,
             encoding=encoding,
         )
+
+    def _publish(
+        self,
+        conn: Connection,
+        import_id: int,
+        out: dict[str, Any],
+        before_commit: Callable[[int], None] | None,
+    ) -> None:
+        """The import's counts, status ``published`` and the data version, in ``conn``."""
+        conn.execute(
+            sa.update(T.imports)
+            .where(T.imports.c.id == import_id)
+            .values(
+                read=out["read"],
+                accepted=out["accepted"],
+                updated=out["updated"],
+                rejected=out["rejected"],
+                duplicates=out["duplicates"],
+                rejects_path=str(out["rejects_path"]) if out["rejects_path"] else None,
+                status=PUBLISHED,
+            )
+        )
+        if out["accepted"] or out["updated"]:
+            self.bump_data_version(conn)
+        if before_commit is not None:
+            before_commit(import_id)
+
+    def _write_rows(
+        self,
+        txn: Callable[[], AbstractContextManager[Connection]],
+        v: Validated,
+        import_id: int,
+        now: datetime,
+        file_name: str,
+    ) -> dict[str, Any]:
+        """Write accepted rows and kept rejected/duplicate rows; ``txn()`` gives the
+        transaction of each batch (one shared transaction for unbatched kinds)."""
+        acc, rejected = v.accepted, v.rejected
+        updated = 0
+        if v.kind == "incidents":
+            new, dup_rows = self._write_incidents(txn, acc, import_id)
+        elif v.kind == "visits":
+            new, dup_rows = self._write_visits(txn, acc, import_id)
+        else:
+            with txn() as conn:
+                if v.kind == "addresses":
+                    new, dup_rows, updated = self._write_addresses(conn, acc, import_id, now)
+                elif v.kind == "lines":
+                    new, dup_rows = self._write_lines(conn, acc, import_id)
+                else:  # pragma: no cover - validate() refuses other kinds
+                    raise StoreError(f"unknown kind {v.kind}")
+        n_dup = len(dup_rows)
+        n_rej = len(rejected)
+        assert new + n_dup == len(acc), "every accepted row is new, an update or a duplicate"
+        raw_cols = [c for c in rejected.columns if c not in (ROW_COL, REASON_COL)]
+        # keep rejected and duplicate rows, with their original values
+        reject_records = [
+            {
+                "import_id": import_id,
+                "row": _none(r.get(ROW_COL)),
+                "outcome": "rejected",
+                "reason": str(r.get(REASON_COL)),
+                "raw": json.dumps(
+                    {c: _none(r.get(c)) for c in raw_cols if _none(r.get(c)) is not None},
+                    ensure_ascii=False,
+                    default=str,
+                ),
+            }
+            for r in rejected.to_dict("records")
+        ]
+        for d in dup_rows:
+            d["raw_values"] = (
+                {k: x for k, x in v.original.loc[d["row"]].items() if x != ""}
+                if d["row"] in v.original.index
+                else {}
+            )
+        reject_records += [
+            {
+                "import_id": import_id,
+                "row": d["row"],
+                "outcome": "duplicate",
+                "reason": d["reason"],
+                "raw": json.dumps(d["raw_values"], ensure_ascii=False, default=str),
+            }
+            for d in dup_rows
+        ]
+        for i in range(0, len(reject_records), _BATCH):
+            with txn() as conn:
+                conn.execute(sa.insert(T.rejects), reject_records[i : i + _BATCH])
+        rejects_path = tmp_path = None
+        if n_rej or n_dup:
+            rejects_path, tmp_path = self._write_rejects_file(
+                import_id, v.kind, file_name, rejected, dup_rows
+            )
+        return {
+            "read": len(acc) + n_rej,
+            "accepted": new,
+            "updated": updated,
+            "rejected": n_rej,
+            "duplicates": n_dup,
+            "rejects_path": rejects_path,
+            "tmp_path": tmp_path,
+        }
 
     def _write_rejects_file(
         self,
@@ -283,9 +345,13 @@ class ImportWrites(StoreBase):
         return acc[~in_file & ~in_store], dups
 
     def _write_incidents(
-        self, conn: Connection, acc: pd.DataFrame, import_id: int
+        self,
+        txn: Callable[[], AbstractContextManager[Connection]],
+        acc: pd.DataFrame,
+        import_id: int,
     ) -> tuple[int, list[dict[str, Any]]]:
-        new, dups = self._split_new(conn, T.incidents, acc)
+        with txn() as conn:
+            new, dups = self._split_new(conn, T.incidents, acc)
         cols = list(self._INCIDENT_COLS)
         for i in range(0, len(new), _BATCH):
             chunk = new.iloc[i : i + _BATCH]
@@ -293,15 +359,20 @@ class ImportWrites(StoreBase):
             for rec, key in zip(recs, chunk[KEY], strict=True):
                 rec["id"] = key
                 rec["import_id"] = import_id
-            conn.execute(sa.insert(T.incidents), recs)
+            with txn() as conn:
+                conn.execute(sa.insert(T.incidents), recs)
         return len(new), dups
 
     # visits -----------------------------------------------------------------
 
     def _write_visits(
-        self, conn: Connection, acc: pd.DataFrame, import_id: int
+        self,
+        txn: Callable[[], AbstractContextManager[Connection]],
+        acc: pd.DataFrame,
+        import_id: int,
     ) -> tuple[int, list[dict[str, Any]]]:
-        new, dups = self._split_new(conn, T.visits, acc)
+        with txn() as conn:
+            new, dups = self._split_new(conn, T.visits, acc)
         cols = [
             "source_id",
             "visited_at",
@@ -327,230 +398,10 @@ class ImportWrites(StoreBase):
                 rec["import_id"] = import_id
                 sup += [{"visit_id": key, "support": x} for x in s]
                 ref += [{"visit_id": key, "referral": x} for x in rf]
-            conn.execute(sa.insert(T.visits), recs)
-            if sup:
-                conn.execute(sa.insert(T.visit_support), sup)
-            if ref:
-                conn.execute(sa.insert(T.visit_referrals), ref)
+            with txn() as conn:
+                conn.execute(sa.insert(T.visits), recs)
+                if sup:
+                    conn.execute(sa.insert(T.visit_support), sup)
+                if ref:
+                    conn.execute(sa.insert(T.visit_referrals), ref)
         return len(new), dups
-
-    # addresses --------------------------------------------------------------
-
-    def _write_addresses(
-        self, conn: Connection, acc: pd.DataFrame, import_id: int, now: datetime
-    ) -> tuple[int, list[dict[str, Any]], int]:
-        keys = list(dict.fromkeys(acc[KEY]))
-        state: dict[str, dict[str, Any]] = {}
-        for i in range(0, len(keys), _BATCH):
-            chunk = keys[i : i + _BATCH]
-            for row in conn.execute(
-                sa.select(T.addresses).where(T.addresses.c.id.in_(chunk))
-            ).mappings():
-                state[row["id"]] = dict(row)
-        statuses: set[tuple[str, date, str]] = set()
-        hardening: set[tuple[str, str, str]] = set()
-        if state:
-            ids = list(state)
-            for i in range(0, len(ids), _BATCH):
-                chunk = ids[i : i + _BATCH]
-                statuses |= {
-                    (r.address_id, r.since, r.status)
-                    for r in conn.execute(
-                        sa.select(T.address_status).where(T.address_status.c.address_id.in_(chunk))
-                    )
-                }
-                hardening |= {
-                    (r.address_id, r.measure, r.fitted_on)
-                    for r in conn.execute(
-                        sa.select(T.address_hardening).where(
-                            T.address_hardening.c.address_id.in_(chunk)
-                        )
-                    )
-                }
-        existed = set(state)
-        created: set[str] = set()
-        changed: set[str] = set()
-        new_status: list[dict[str, Any]] = []
-        new_hard: list[dict[str, Any]] = []
-        dups: list[dict[str, Any]] = []
-        first_row: dict[str, int] = {}
-        fields = (
-            Col.ADDRESS,
-            Col.SAFE_ALERT,
-            Col.PROTECTION_PLAN,
-            Col.NEXT_VISIT_DUE,
-            Col.NOTES,
-            Col.LAT,
-            Col.LON,
-            Col.EASTING,
-            Col.NORTHING,
-            Col.AREA,
-        )
-        for rec in acc.to_dict("records"):
-            r = {k: _none(v) for k, v in rec.items()}
-            key = r[KEY]
-            did = False
-            if key not in state:
-                state[key] = {
-                    "id": key,
-                    "source_id": r.get("source_id"),
-                    "address": r[Col.ADDRESS],
-                    "latitude": r[Col.LAT],
-                    "longitude": r[Col.LON],
-                    "easting": r[Col.EASTING],
-                    "northing": r[Col.NORTHING],
-                    "area_id": r[Col.AREA],
-                    "safe_alert": bool(r[Col.SAFE_ALERT])
-                    if r[Col.SAFE_ALERT] is not None
-                    else False,
-                    "protection_plan": bool(r[Col.PROTECTION_PLAN])
-                    if r[Col.PROTECTION_PLAN] is not None
-                    else False,
-                    "next_visit_due": _none(r[Col.NEXT_VISIT_DUE]),
-                    "notes": r[Col.NOTES],
-                    "import_id": import_id,
-                    "updated_at": now,
-                }
-                created.add(key)
-                did = True
-            else:
-                cur = state[key]
-                for f in fields:
-                    val = _none(r[f])
-                    if val is None or val == "":
-                        continue  # not given in this row: no change
-                    if f in (Col.SAFE_ALERT, Col.PROTECTION_PLAN):
-                        val = bool(val)
-                    if cur.get(f) != val and not (
-                        isinstance(val, float)
-                        and isinstance(cur.get(f), float)
-                        and abs(val - cur[f]) < 1e-6
-                    ):
-                        cur[f] = val
-                        did = True
-                if did:
-                    cur["updated_at"] = now
-                    cur["import_id"] = import_id
-                    if key in existed:
-                        changed.add(key)
-            if r[Col.STATUS] is not None and r[Col.STATUS_SINCE] is not None:
-                st = (key, _none(r[Col.STATUS_SINCE]), r[Col.STATUS])
-                if st not in statuses:
-                    statuses.add(st)
-                    new_status.append(
-                        {
-                            "address_id": st[0],
-                            "since": st[1],
-                            "status": st[2],
-                            "import_id": import_id,
-                        }
-                    )
-                    did = True
-                    if key in existed:
-                        changed.add(key)
-            for measure, day in r[Col.HARDENING]:
-                h = (key, measure, day or "")
-                if h not in hardening:
-                    hardening.add(h)
-                    new_hard.append(
-                        {
-                            "address_id": key,
-                            "measure": measure,
-                            "fitted_on": day or "",
-                            "import_id": import_id,
-                        }
-                    )
-                    did = True
-                    if key in existed:
-                        changed.add(key)
-            if not did:
-                reason = (
-                    f"duplicate of row {first_row[key]} in this file (nothing new)"
-                    if key in first_row
-                    else "already in the store with the same details"
-                )
-                dups.append({"row": int(r[ROW]), "reason": reason})
-            first_row.setdefault(key, int(r[ROW]))
-        cols = [c.name for c in T.addresses.columns]
-        if created:
-            conn.execute(
-                sa.insert(T.addresses), [{c: _none(state[k].get(c)) for c in cols} for k in created]
-            )
-        for k in changed - created:
-            vals = {c: _none(state[k].get(c)) for c in cols if c != "id"}
-            conn.execute(sa.update(T.addresses).where(T.addresses.c.id == k).values(**vals))
-        if new_status:
-            conn.execute(sa.insert(T.address_status), new_status)
-        if new_hard:
-            conn.execute(sa.insert(T.address_hardening), new_hard)
-        accepted = len(acc) - len(dups)
-        return accepted, dups, len(changed)
-
-    # county lines -----------------------------------------------------------
-
-    def _write_lines(
-        self, conn: Connection, acc: pd.DataFrame, import_id: int
-    ) -> tuple[int, list[dict[str, Any]]]:
-        existing_lines = {
-            r.id: r
-            for r in conn.execute(
-                sa.select(T.county_lines).where(T.county_lines.c.id.in_(list(set(acc["line_id"]))))
-            )
-        }
-        existing_status = {
-            (r.line_id, r.since, r.status)
-            for r in conn.execute(
-                sa.select(T.line_status).where(
-                    T.line_status.c.line_id.in_(list(set(acc["line_id"])))
-                )
-            )
-        }
-        dups: list[dict[str, Any]] = []
-        first_row: dict[str, int] = {}
-        new = 0
-        for rec in acc.to_dict("records"):
-            r = {k: _none(v) for k, v in rec.items()}
-            lid = r["line_id"]
-            if lid not in existing_lines:
-                conn.execute(
-                    sa.insert(T.county_lines).values(
-                        id=lid,
-                        source_id=r["source_id"],
-                        name=r[Col.LINE_NAME],
-                        area_id=r[Col.AREA],
-                        notes=r[Col.NOTES],
-                        import_id=import_id,
-                    )
-                )
-                existing_lines[lid] = True
-            elif r[Col.AREA]:
-                conn.execute(
-                    sa.update(T.county_lines)
-                    .where(T.county_lines.c.id == lid)
-                    .values(area_id=r[Col.AREA])
-                )
-            st = (lid, r["since"], r[Col.LINE_STATUS])
-            if st in existing_status:
-                dups.append(
-                    {
-                        "row": int(r[ROW]),
-                        "reason": (
-                            f"duplicate of row {first_row[r[KEY]]} in this file"
-                            if r[KEY] in first_row
-                            else "already in the store (same line, status and date)"
-                        ),
-                    }
-                )
-            else:
-                existing_status.add(st)
-                conn.execute(
-                    sa.insert(T.line_status).values(
-                        line_id=lid,
-                        since=r["since"],
-                        status=r[Col.LINE_STATUS],
-                        import_id=import_id,
-                    )
-                )
-                new += 1
-            first_row.setdefault(r[KEY], int(r[ROW]))
-        return new, dups

@@ -1,4 +1,10 @@
-"""The store's tables (SQLAlchemy Core), portable between SQLite and PostgreSQL."""
+"""The store's tables (SQLAlchemy Core), portable between SQLite and PostgreSQL.
+
+These describe the tables for queries; the Alembic revisions in
+:mod:`clic_geo.store.migrations` create and change them (keep the two in step). On
+PostGIS, ``incidents``, ``addresses`` and ``visits`` also have a ``geom`` point column
+(EPSG:27700, computed by the database; see revision 0003), not listed here.
+"""
 
 from __future__ import annotations
 
@@ -45,6 +51,9 @@ imports = Table(
     Column("rejects_path", Text),
     Column("encoding", String(32)),
     Column("notes", Text),
+    # writing | published (migration 0004): readers see rows of published imports only
+    Column("status", String(16), nullable=False, server_default="published"),
+    Index("ix_imports_status", "status"),
 )
 
 rejects = Table(
@@ -81,6 +90,7 @@ incidents = Table(
     Index("ix_incidents_month", "month"),
     Index("ix_incidents_area_month", "area_id", "month"),
     Index("ix_incidents_category", "category"),
+    Index("ix_incidents_import_id", "import_id"),
 )
 
 addresses = Table(
@@ -140,6 +150,7 @@ visits = Table(
     Column("import_id", Integer, ForeignKey("imports.id")),
     Index("ix_visits_area_time", "area_id", "visited_at"),
     Index("ix_visits_address", "address_id"),
+    Index("ix_visits_import_id", "import_id"),
 )
 
 visit_support = Table(
