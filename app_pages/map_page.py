@@ -18,7 +18,9 @@ from streamlit_folium import st_folium
 from app_pages import common as c
 from clic_geo.access.identity import Role
 from clic_geo.hotspots.current import TREND_MEANING, current_hotspots
+from clic_geo.reporting import map_style
 from clic_geo.reporting import maps as mapping
+from clic_geo.reporting.map_style import Swatch
 from clic_geo.schema import CATEGORY_LABELS, COUNTY_LINES_CATEGORIES, CUCKOOING_LABELS, Col
 
 LAYERS = {
@@ -37,20 +39,9 @@ PRESETS = {
     "All incidents": tuple(CATEGORY_LABELS),
     "Choose categories…": None,
 }
-#: Hotspot fill by score band (viridis, colour-blind safe; darker = more).
-SCORE_COLOURS = {"0": "#fde725", "1": "#5ec962", "2": "#21918c", "3": "#3b528b", "4": "#440154"}
-#: Hotspot outline by trend category.
-TREND_DASHES = {
-    "intensifying": "",
-    "persistent": "",
-    "new": "2 6",
-    "consecutive": "8 4",
-    "diminishing": "12 6",
-    "sporadic": "4 4",
-    "oscillating": "4 4",
-    "historical": "1 8",
-    "no_pattern": "2 2",
-}
+#: Hotspot fill by score band and outline by trend: the maps' one visual grammar.
+SCORE_COLOURS = map_style.SCORE_COLOURS
+TREND_DASHES = map_style.TREND_DASHES
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -108,14 +99,14 @@ def build_map(
         center, zoom = (a.view_lat, a.view_lon), a.view_zoom
         minx, miny, maxx, maxy = a.geometry.bounds
     m = c.base_map(center, zoom)
-    m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(30, 30))
+    m.fit_bounds([[miny, minx], [maxy, maxx]], **mapping.legend_padding())
     legend = []
     if "boundaries" in layers:
         mapping.add_boundaries(m, res.areas_gdf)
-        legend.append(("#ffffff", "Operating area (dashed outline)"))
+        legend.append(Swatch("outline", "Operating area", "#000000", dash="6 4"))
     if "heat" in layers:
         mapping.add_heat(m, pts, show=True, assets=res.assets)
-        legend.append(("#ff8c00", "Heat: severity-weighted incidents"))
+        legend.append(Swatch("heat", "Heat: severity-weighted incidents"))
     if "hotspots" in layers and len(hs):
         mapping.add_polygons(
             m,
@@ -129,18 +120,19 @@ def build_map(
             dashes=TREND_DASHES,
         )
         legend += [
-            (SCORE_COLOURS["0"], "Hotspot, lower score"),
-            (SCORE_COLOURS["4"], "Hotspot, higher score (#1 = go here first)"),
+            Swatch("fill", "Hotspot, lower score", SCORE_COLOURS["0"]),
+            Swatch("fill", "Hotspot, higher score", SCORE_COLOURS["4"]),
+            Swatch("badge", "Hotspot rank (#1 = go here first)"),
         ]
     if "incidents" in layers:
         mapping.add_points(
             m, pts, name="Incidents", colour=mapping.PALETTE["incident"], assets=res.assets
         )
-        legend.append((mapping.PALETTE["incident"], "Incidents (number = how many)"))
+        legend.append(Swatch("cluster", "Incidents (number = how many)"))
     if "hotspots" in layers and len(hs):
         # county-wide, numbering every hotspot piles the labels up: number the top ten
         labelled = hs if area != c.ALL else hs[hs[Col.RANK] <= 10]
-        mapping.add_labels(m, labelled, "rank_label", name="Hotspot numbers")
+        mapping.add_labels(m, labelled, "rank_label", name="Hotspot numbers", rank_field=Col.RANK)
     if "visits" in layers:
         vp = visit_points(v, area, start, end)
         mapping.add_points(
@@ -152,14 +144,14 @@ def build_map(
             what="visit",
             assets=res.assets,
         )
-        legend.append((mapping.PALETTE["visit"], "Visits made"))
+        legend.append(Swatch("dot", "Visits made", mapping.PALETTE["visit"]))
     if "addresses" in layers:
         addr = c.addresses(v, area, end)
         addr = addr[(addr[Col.STATUS] != "none") | addr[Col.SAFE_ALERT] | addr[Col.PROTECTION_PLAN]]
         if len(addr):
             mapping.add_addresses(m, c.to_gdf(addr))
         for status in ("suspected", "confirmed", "resolved", "none"):
-            legend.append((mapping.PALETTE[status], CUCKOOING_LABELS[status]))
+            legend.append(Swatch("dot", CUCKOOING_LABELS[status], mapping.PALETTE[status]))
     plan = st.session_state.get("clic_plan")
     if "route" in layers and plan is not None and (area in (c.ALL, plan.area.id)):
         route = plan.route
@@ -176,7 +168,7 @@ def build_map(
             for s in route.stops
         ]
         mapping.add_route(m, stops)
-        legend.append((mapping.PALETTE["route"], "Planned route (numbered stops)"))
+        legend.append(Swatch("stop", "Planned route: stops in walking order"))
     mapping.add_legend(m, legend, title="Legend")
     return m
 

@@ -214,23 +214,30 @@ else:
     )
     st_folium(m, height=480, use_container_width=True, returned_objects=[], key="partner_map")
 
-    with tempfile.TemporaryDirectory() as tmp:
-        out = partner_export_csv(
-            res.store,
-            sess,
-            Path(tmp) / "figures.csv",
-            settings=res.settings,
-            layers=[layer],
-            areas=[area],
-            organisation=org or None,
-        )
-        data = out.read_bytes()
+    csv_store, csv_settings = res.store, res.settings
+
+    def _csv() -> bytes:
+        # written and audited as "export" only when the button is clicked (a deferred
+        # download), never on a rerun of the page
+        with tempfile.TemporaryDirectory() as tmp:
+            out = partner_export_csv(
+                csv_store,
+                sess,
+                Path(tmp) / "figures.csv",
+                settings=csv_settings,
+                layers=[layer],
+                areas=[area],
+                organisation=org or None,
+            )
+            return out.read_bytes()
+
     st.download_button(
         "Download these figures (CSV)",
-        data,
+        _csv,
         file_name=f"{area}-{layer}-figures.csv",
         mime="text/csv",
         key="partner_csv",
+        on_click="ignore",
     )
 
 eval_since = _evaluation(

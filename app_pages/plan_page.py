@@ -101,12 +101,12 @@ def route_map(plan: DayPlan):
     mapping.add_route(m, stops, path=path)
     lats = [p[0] for p in path]
     lons = [p[1] for p in path]
-    m.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], padding=(30, 30))
+    m.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], **mapping.legend_padding())
     mapping.add_legend(
         m,
         [
-            (mapping.PALETTE["start"], "S: start" + (" and end" if r.end == r.start else "")),
-            (mapping.PALETTE["route"], "Stops, numbered in walking order"),
+            mapping.Swatch("start", "Start" + (" and end" if r.end == r.start else "")),
+            mapping.Swatch("stop", "Stops, numbered in walking order"),
         ],
         title="Planned route",
     )
