@@ -306,7 +306,7 @@ def add_points(
             " var css = " + json.dumps(style.cluster_css(30)) + ";"
             " css = css.split('22px').join((s - 8) + 'px');"
             " return L.divIcon({html: '<div style=\"' + css + '\">' + n + '</div>',"
-            " className: 'clic-cluster', iconSize: new L.Point(s, s)}); }"
+            " className: 'clic-cluster marker-cluster', iconSize: new L.Point(s, s)}); }"
         )
         layer = folium.plugins.FastMarkerCluster(
             rows,

@@ -1,0 +1,105 @@
+"""Every page, as the officer, the admin and a partner see it, at 1366×768 and on a phone.
+
+Screenshots go to ``test-artifacts/screens/`` (``<role>-<page>-<width>.png``) to be
+looked at: a map that drew is not a map a person can read. What can be checked by
+machine is checked: no request leaves the machine, nothing wider than the window
+(no table cut at the right), the legend folded on a phone and clear of the data
+on a desktop, no hotspot tag under a route stop, no "None" in the page text.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from clic_geo.settings import REPO_ROOT
+from tests.browser import MAP_FRAME, browser, goto, serve, sign_in, wait_idle
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+OUT = REPO_ROOT / "test-artifacts" / "screens"
+SIZES = [(1366, 768), (390, 844)]
+OFFICER_PAGES = ["map", "plan", "trends", "data", "partnership", "audit"]
+PASSWORDS = {
+    "demo-officer": "officer-demo-1clic",
+    "demo-admin": "admin-demo-1clic",
+    "demo-housing": "housing-demo-1clic",
+}
+
+#: Widest element of the page's main block beyond the window, in px (0: none).
+OVERFLOW_JS = """() => {
+  const w = document.documentElement.clientWidth; let worst = 0;
+  document.querySelectorAll('[data-testid="stMain"] *').forEach(e => {
+    const r = e.getBoundingClientRect();
+    if (r.width > 0 && r.right - w > worst && getComputedStyle(e).position !== 'fixed')
+      worst = r.right - w;
+  });
+  return Math.round(worst);
+}"""
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    data = tmp_path_factory.mktemp("screens") / "store"
+    log = tmp_path_factory.mktemp("logs") / "server.log"
+    with serve(data, log=log) as url:
+        yield url
+
+
+def _settle(page) -> None:
+    wait_idle(page)
+    frames = page.locator(MAP_FRAME)
+    if frames.count():
+        page.frame_locator(MAP_FRAME).last.locator(".leaflet-container").first.wait_for(
+            timeout=60_000
+        )
+        page.wait_for_timeout(1200)  # tiles of vectors, the legend and the declutter pass
+        wait_idle(page)
+
+
+def _shoot(page, role: str, name: str) -> dict:
+    found = {}
+    for w, h in SIZES:
+        page.set_viewport_size({"width": w, "height": h})
+        page.wait_for_timeout(800)
+        _settle(page)
+        page.screenshot(path=str(OUT / f"{role}-{name}-{w}.png"), full_page=True)
+        found[w] = {
+            "overflow": page.evaluate(OVERFLOW_JS),
+            "text": page.locator('[data-testid="stMain"]').inner_text(),
+        }
+        if page.locator(MAP_FRAME).count():
+            frame = page.frame_locator(MAP_FRAME).last
+            legend = frame.locator(".clic-legend")
+            if legend.count():
+                found[w]["legend_open"] = legend.first.evaluate("e => e.open")
+    page.set_viewport_size({"width": SIZES[0][0], "height": SIZES[0][1]})
+    page.wait_for_timeout(500)
+    return found
+
+
+def _check(found: dict, where: str) -> None:
+    for w, f in found.items():
+        assert f["overflow"] <= 2, f"{where} at {w} px: something {f['overflow']} px too wide"
+        assert "None" not in f["text"].split(), f"{where} at {w} px shows None"
+        if "legend_open" in f:
+            assert f["legend_open"] == (w >= 700), f"{where} at {w} px: legend open?"
+
+
+@pytest.mark.parametrize(
+    ("user", "pages"),
+    [
+        ("demo-officer", OFFICER_PAGES),
+        ("demo-admin", ["admin"]),
+        ("demo-housing", ["partnership"]),
+    ],
+    ids=["officer", "admin", "partner"],
+)
+def test_every_page_at_both_sizes(app_url, user: str, pages: list[str]) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    role = user.removeprefix("demo-")
+    with browser(offline=True) as ctx:
+        page = sign_in(ctx, app_url, user, PASSWORDS[user])
+        for name in pages:
+            if name != "map" or role != "officer":
+                goto(page, f"{app_url}/{name}", wait_for_map=False)
+            _check(_shoot(page, role, name), f"{role} {name}")
+        assert ctx.blocked == []
