@@ -242,7 +242,7 @@ if period is not None:
         else (pd.DataFrame(), pd.DataFrame())
     )
     m = build_map(area, start, end, key, list(layers or []), hs, pts)
-    left, right = st.columns([3, 1.3])
+    left, right = st.columns([3, 1.4])
     with left:
         out = st_folium(
             m,
@@ -274,7 +274,7 @@ if period is not None:
                     "rank_label": "#",
                     "place": "Around",
                     "trend_label": "Trend",
-                    "n_incidents": "Incidents",
+                    "n_incidents": "Inc.",
                 }
             )
             picked = st.dataframe(
@@ -285,9 +285,11 @@ if period is not None:
                 key="hotspot_table",
                 on_select="rerun",
                 selection_mode="single-row",
-                column_config={
-                    "#": st.column_config.TextColumn(width=40),
-                    "Incidents": st.column_config.NumberColumn(width=70),
+                column_config={  # every column inside the side panel at 1366 px
+                    "#": st.column_config.TextColumn(width=34, help="Rank: #1 = go here first"),
+                    "Around": st.column_config.TextColumn(width=96, help="The nearest street"),
+                    "Trend": st.column_config.TextColumn(width=84),
+                    "Inc.": st.column_config.NumberColumn(width=44, help="Incidents in the period"),
                 },
             )
             rows = (picked or {}).get("selection", {}).get("rows", [])

@@ -232,6 +232,13 @@ DECLUTTER_JS = """
     });
   }
   map.on('zoomend moveend layeradd', function(){ setTimeout(place, 60); });
+  // a window that changes size (a phone turned, a side panel opened) keeps the
+  // first view's extent until the user moves the map
+  var first = null, moved = false;
+  setTimeout(function(){ first = map.getBounds(); }, 250);
+  map.on('dragstart zoomstart', function(e){ if (first && !map._clicRefit) moved = true; });
+  map.on('resize', function(){ if (first && !moved) {
+    map._clicRefit = true; map.fitBounds(first, {animate: false}); map._clicRefit = false; } });
   setTimeout(place, 300);
 })({{ this._parent.get_name() }});
 """

@@ -526,7 +526,7 @@ def add_legend(
     pair is a filled square), drawn by the same functions as the layers.
 
     It is a Leaflet control in a corner, open on a wide map and folded (one line,
-    "Legend") on a map narrower than 700 px such as a phone's; the map keeps the data
+    "Legend") on a map narrower than 480 px such as a phone's; the map keeps the data
     clear of it (pages fit their bounds with room on the legend's side, see
     :func:`legend_padding`).
     """
@@ -541,7 +541,7 @@ def add_legend(
             + json.dumps(html)
             + "; var el = d.firstChild; L.DomEvent.disableClickPropagation(el);"
             " L.DomEvent.disableScrollPropagation(el);"
-            " if (map.getContainer().clientWidth < 700) { el.removeAttribute('open'); }"
+            " if (map.getContainer().clientWidth < 480) { el.removeAttribute('open'); }"
             " return el; }}); new C().addTo(map);})({{ this._parent.get_name() }});"
         )
     )
