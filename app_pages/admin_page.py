@@ -46,21 +46,30 @@ users_tab, orgs_tab, isa_tab = st.tabs(["Users", "Organisations", "Information s
 
 with users_tab:
     users = list_users(res.store)
+    now = pd.Timestamp.now()
+    locked = pd.to_datetime(users["locked_until"], errors="coerce")
+    view = users.assign(
+        state=[
+            "disabled" if d else (f"locked to {t:%H:%M}" if pd.notna(t) and t > now else "active")
+            for d, t in zip(users["disabled"].astype(bool), locked, strict=True)
+        ],
+        sign_in=[
+            ", ".join(x for x, on in (("password", p), ("single sign-on", o)) if on) or "none"
+            for p, o in zip(users["has_password"], users["sso_bound"], strict=True)
+        ],
+    )
     tables.show(
-        users,
+        view,
         {
             "username": "Username",
             "display_name": "Name",
             "role": "Role",
             "organisation_id": "Organisation",
-            "email": "Email",
-            "disabled": "Disabled",
-            "failed_logins": "Failed sign-ins",
-            "locked_until": "Locked until",
+            "state": "State",
+            "sign_in": "Signs in with",
+            "failed_logins": "Failed",
             "last_login_at": "Last signed in",
-            "has_password": "Has a password",
-            "sso_bound": "Single sign-on",
-            "demo": "Demo account",
+            "email": "Email",
         },
         help={"failed_logins": "Wrong passwords since the last good sign-in"},
         height=260,

@@ -242,7 +242,7 @@ if period is not None:
         else (pd.DataFrame(), pd.DataFrame())
     )
     m = build_map(area, start, end, key, list(layers or []), hs, pts)
-    left, right = st.columns([3, 1.4])
+    left, right = st.columns([2.8, 1.5])
     with left:
         out = st_folium(
             m,
@@ -287,8 +287,8 @@ if period is not None:
                 selection_mode="single-row",
                 column_config={  # every column inside the side panel at 1366 px
                     "#": st.column_config.TextColumn(width=34, help="Rank: #1 = go here first"),
-                    "Around": st.column_config.TextColumn(width=96, help="The nearest street"),
-                    "Trend": st.column_config.TextColumn(width=84),
+                    "Around": st.column_config.TextColumn(width=92, help="The nearest street"),
+                    "Trend": st.column_config.TextColumn(width=82),
                     "Inc.": st.column_config.NumberColumn(width=44, help="Incidents in the period"),
                 },
             )

@@ -249,7 +249,9 @@ edited = st.data_editor(
     column_config={
         "Must visit": st.column_config.CheckboxColumn(width=95),
         "Leave out": st.column_config.CheckboxColumn(width=90),
-        "Priority": st.column_config.NumberColumn(width=60, format="%.1f"),
+        "Priority": st.column_config.NumberColumn(
+            width=70, format="%.1f pts", help="Points: the sum of the parts under Why"
+        ),
         "Kind": st.column_config.TextColumn(width=120),
         "Where": st.column_config.TextColumn(width=220),
         "Why": st.column_config.TextColumn(width=420),
@@ -407,7 +409,7 @@ if plan is not None:
                     {
                         "Where": dropped["label"].where(dropped["label"] != "", dropped["id"]),
                         "Kind": dropped["kind"].map(KINDS).fillna(dropped["kind"]),
-                        "Priority": dropped["priority"],
+                        "Priority": dropped["priority"].map(lambda p: f"{p:.1f} pts"),
                         "Why left out": dropped["reason"],
                     }
                 ),

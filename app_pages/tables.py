@@ -44,9 +44,11 @@ def _cell(v: Any) -> str:
     return str(v)
 
 
-def _width(col: pd.Series, header: str) -> str:
+def _width(col: pd.Series, header: str) -> int:
+    """Pixels for the longest of the header and the first 200 values (at most 320:
+    longer text is cut with its whole value in the cell's tooltip)."""
     longest = max([len(header), *(len(x) for x in col.head(200))]) if len(col) else len(header)
-    return "small" if longest <= 10 else ("medium" if longest <= 24 else "large")
+    return int(min(320, max(56, 7.4 * longest + 26)))
 
 
 def show(

@@ -541,7 +541,8 @@ def add_legend(
             + json.dumps(html)
             + "; var el = d.firstChild; L.DomEvent.disableClickPropagation(el);"
             " L.DomEvent.disableScrollPropagation(el);"
-            " if (map.getContainer().clientWidth < 480) { el.removeAttribute('open'); }"
+            " var fold = function(){ el.open = map.getContainer().clientWidth >= 480; };"
+            " fold(); map.on('resize', fold);"
             " return el; }}); new C().addTo(map);})({{ this._parent.get_name() }});"
         )
     )
