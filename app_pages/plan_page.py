@@ -247,14 +247,16 @@ edited = st.data_editor(
     width="stretch",
     disabled=["Priority", "Kind", "Where", "Why", "Bring"],
     column_config={
-        "Must visit": st.column_config.CheckboxColumn(width=95),
-        "Leave out": st.column_config.CheckboxColumn(width=90),
+        # every column inside the page at 1366 px; a cut cell shows in full when clicked
+        "Must visit": st.column_config.CheckboxColumn(width=80),
+        "Leave out": st.column_config.CheckboxColumn(width=80),
         "Priority": st.column_config.NumberColumn(
-            width=70, format="%.1f pts", help="Points: the sum of the parts under Why"
+            width=80, format="%.1f pts", help="Points: the sum of the parts under Why"
         ),
-        "Kind": st.column_config.TextColumn(width=120),
-        "Where": st.column_config.TextColumn(width=220),
-        "Why": st.column_config.TextColumn(width=420),
+        "Kind": st.column_config.TextColumn(width=115),
+        "Where": st.column_config.TextColumn(width=190),
+        "Why": st.column_config.TextColumn(width=230, help="Click a cell to read it all"),
+        "Bring": st.column_config.TextColumn(width=110),
     },
 )
 must = set(edited.index[edited["Must visit"].astype(bool)])

@@ -90,7 +90,12 @@ if span is not None and period is not None:
         alt.Chart(monthly)
         .mark_bar()
         .encode(
-            x=alt.X("Month:O", title="Month", sort=pm["label"].tolist()),
+            x=alt.X(
+                "Month:O",
+                title="Month (a part month shows its days)",
+                sort=pm["label"].tolist(),
+                axis=alt.Axis(labelAngle=-45, labelLimit=160),
+            ),
             y=alt.Y("sum(n):Q", title="Incidents"),
             color=alt.Color(
                 "Category:N",
@@ -100,7 +105,9 @@ if span is not None and period is not None:
                     range=list(CATEGORY_COLOURS.values()),
                 ),
             ),
-            opacity=alt.condition("datum.part", alt.value(0.4), alt.value(1.0)),
+            opacity=alt.Opacity(
+                "part:N", scale=alt.Scale(domain=[False, True], range=[1.0, 0.35]), legend=None
+            ),
             tooltip=["Month", "Category", "n"],
         )
         .properties(height=280)
@@ -108,9 +115,9 @@ if span is not None and period is not None:
     st.altair_chart(chart, width="stretch")
     if pm["part"].any():
         st.caption(
-            "Paler bars are part months: only the days named are counted (the period "
-            "starts or ends inside them, or the month has just begun), so a short one is "
-            "not a fall."
+            "Paler bars are part months: only the days in brackets are counted (the "
+            "period starts or ends inside them, or the month has just begun), so a short "
+            "one is not a fall."
         )
 
     st.subheader(f"The partnership's figures, {start:%d %b %Y} to {end:%d %b %Y}")

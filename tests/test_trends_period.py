@@ -17,12 +17,10 @@ def test_period_months_marks_part_months() -> None:
     pm = period_months(date(2026, 9, 7), date(2026, 11, 21))
     assert pm["month"].tolist() == ["2026-09", "2026-10", "2026-11"]
     assert pm["part"].tolist() == [True, False, True]
-    assert pm["label"].tolist()[2] == "2026-11, 1-21 Nov only"
+    assert pm["label"].tolist()[2] == "2026-11 (1-21)"
     whole = period_months(date(2026, 1, 1), date(2026, 2, 28))
     assert not whole["part"].any() and whole["label"].tolist() == ["2026-01", "2026-02"]
-    assert period_months(date(2026, 3, 5), date(2026, 3, 9))["label"].tolist() == [
-        "2026-03, 5-9 Mar only"
-    ]
+    assert period_months(date(2026, 3, 5), date(2026, 3, 9))["label"].tolist() == ["2026-03 (5-9)"]
 
 
 def _chart_frame(el) -> pd.DataFrame:
