@@ -54,39 +54,37 @@ def _table(v: int, org: str, layer: str, area: str, _session) -> tuple[pd.DataFr
 
 def trend_chart(quarters: pd.DataFrame, marks: list[tuple[date, str]], what: str):
     """The chosen figure by quarter: suppressed quarters are gaps (with a grey tick on the
-    axis), the partnership's start and any before/after date are marked."""
+    axis), the partnership's start and any before/after date are marked at their quarter."""
     q = quarters.assign(
-        start=[pd.Period(p, "Q").start_time for p in quarters["period"]],
-        value=quarters["count"].astype("Float64").astype(float),
-        shown=quarters["label"],
+        value=quarters["count"].astype("Float64").astype(float), shown=quarters["label"]
     )
     q["hidden"] = np.where(q["value"].isna(), 0.0, np.nan)
-    x = alt.X("start:T", title="Quarter", axis=alt.Axis(format="%Y Q%q", labelAngle=0))
+    order = q["period"].tolist()
+    x = alt.X("period:O", title="Quarter", sort=order, axis=alt.Axis(labelAngle=-45))
+    tip = [alt.Tooltip("period:N", title="Quarter"), alt.Tooltip("shown:N", title=what)]
     base = alt.Chart(q)
     line = base.mark_line(point=True, color=map_style.COUNT_STEPS[3], invalid=None).encode(
-        x=x,
-        y=alt.Y("value:Q", title=what),
-        tooltip=[alt.Tooltip("period:N", title="Quarter"), alt.Tooltip("shown:N", title="Count")],
+        x=x, y=alt.Y("value:Q", title="Count"), tooltip=tip
     )
     gaps = base.mark_tick(color="#9a9a9a", thickness=3, size=14).encode(
-        x=x,
-        y=alt.Y("hidden:Q"),
-        tooltip=[alt.Tooltip("period:N", title="Quarter"), alt.Tooltip("shown:N", title="Count")],
+        x=x, y=alt.Y("hidden:Q"), tooltip=tip
     )
     layers = [line, gaps]
-    if marks:
-        md = pd.DataFrame(
-            {"at": [pd.Timestamp(d) for d, _ in marks], "what": [w for _, w in marks]}
+    md = pd.DataFrame(
+        {
+            "period": [f"{d.year}-Q{(d.month - 1) // 3 + 1}" for d, _ in marks],
+            "what": [w for _, w in marks],
+        }
+    )
+    md = md[md["period"].isin(order)]
+    if len(md):
+        rule = alt.Chart(md).mark_rule(color="#000", strokeDash=[4, 3]).encode(x=x)
+        text = (
+            alt.Chart(md)
+            .mark_text(align="left", dx=4, dy=8, fontSize=11, color="#000")
+            .encode(x=x, y=alt.value(0), text="what:N")
         )
-        md = md[(md["at"] >= q["start"].min()) & (md["at"] <= q["start"].max())]
-        if len(md):
-            rule = alt.Chart(md).mark_rule(color="#000", strokeDash=[4, 3]).encode(x="at:T")
-            text = (
-                alt.Chart(md)
-                .mark_text(align="left", dx=4, dy=-6, fontSize=11, color="#000")
-                .encode(x="at:T", y=alt.value(8), text="what:N")
-            )
-            layers += [rule, text]
+        layers += [rule, text]
     return alt.layer(*layers).properties(height=260)
 
 
@@ -202,8 +200,14 @@ if len(quarters):
     ]
     st.altair_chart(trend_chart(quarters, marks, what), width="stretch")
     hidden = int(quarters["count"].isna().sum())
+    before = [
+        f"{w} in {d:%B %Y}, before these figures"
+        for d, w in marks
+        if f"{d.year}-Q{(d.month - 1) // 3 + 1}" < quarters["period"].min()
+    ]
     st.caption(
         "Each point is one complete quarter; the quarter in progress is not shown."
+        + "".join(f" The {b}." for b in before)
         + (
             f" {hidden} quarter{'s are' if hidden != 1 else ' is'} a gap (grey mark on the "
             f"axis): fewer than {res.settings.suppression_threshold}, or withheld so that "

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from clic_geo.settings import REPO_ROOT
-from tests.browser import MAP_FRAME, browser, goto, serve, sign_in, wait_idle
+from tests.browser import MAP_FRAME, browser, serve, sign_in, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 OUT = REPO_ROOT / "test-artifacts" / "screens"
@@ -45,14 +45,14 @@ def app_url(tmp_path_factory):
 
 
 def _settle(page) -> None:
-    wait_idle(page)
+    wait_idle(page, timeout_s=240)
     frames = page.locator(MAP_FRAME)
     if frames.count():
         page.frame_locator(MAP_FRAME).last.locator(".leaflet-container").first.wait_for(
             timeout=60_000
         )
         page.wait_for_timeout(1200)  # tiles of vectors, the legend and the declutter pass
-        wait_idle(page)
+        wait_idle(page, timeout_s=240)
 
 
 def _shoot(page, role: str, name: str) -> dict:
@@ -61,7 +61,16 @@ def _shoot(page, role: str, name: str) -> dict:
         page.set_viewport_size({"width": w, "height": h})
         page.wait_for_timeout(800)
         _settle(page)
-        page.screenshot(path=str(OUT / f"{role}-{name}-{w}.png"), full_page=True)
+        page.screenshot(path=str(OUT / f"{role}-{name}-{w}.png"))
+        # the whole page: Streamlit scrolls inside its main block, so make the window tall
+        tall = page.evaluate(
+            "() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight"
+        )
+        page.set_viewport_size({"width": w, "height": min(int(tall) + 40, 5000)})
+        page.wait_for_timeout(600)
+        page.screenshot(path=str(OUT / f"{role}-{name}-{w}-full.png"))
+        page.set_viewport_size({"width": w, "height": h})
+        page.wait_for_timeout(300)
         found[w] = {
             "overflow": page.evaluate(OVERFLOW_JS),
             "text": page.locator('[data-testid="stMain"]').inner_text(),
@@ -105,7 +114,8 @@ def test_every_page_at_both_sizes(app_url, user: str, pages: list[str]) -> None:
         problems = []
         for name in pages:
             if name not in ("map", "partnership") or role == "admin":
-                goto(page, f"{app_url}/{name}", wait_for_map=False)
+                page.locator(f'[data-testid="stSidebarNav"] a[href$="/{name}"]').click()
+                page.wait_for_timeout(500)
             problems += _problems(_shoot(page, role, name), f"{role} {name}")
         assert ctx.blocked == []
         assert problems == []
