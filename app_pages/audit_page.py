@@ -37,7 +37,7 @@ else:
     if outcomes:
         shown = shown[shown["outcome"].isin(outcomes)]
     tables.show(
-        shown,
+        shown.assign(action=shown["action"].str.replace("_", " ").str.capitalize()),
         {
             "at": "When",
             "actor": "Who",

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common as c
+from app_pages import tables
 from clic_geo._errors import ClicGeoError
 from clic_geo.access.audit import Action
 from clic_geo.access.audit_log import record_action
@@ -157,7 +158,7 @@ else:
         .sort_index(ascending=False)
     )
     st.caption("Incidents by area and month")
-    st.dataframe(table, width="stretch", height=300)
+    st.dataframe(table.rename_axis("Month"), width="stretch", height=300)
 counts = res.store.counts()
 cols = st.columns(4)
 cols[0].metric("Incidents", f"{counts['incidents']:,}")
@@ -188,25 +189,34 @@ for area_id in [c.ALL, *res.areas.ids]:
             "In words": t.verdict,
         }
     )
-st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+st.dataframe(
+    pd.DataFrame(rows),
+    hide_index=True,
+    width="stretch",
+    column_config={  # the verdict wraps into its tooltip rather than being cut
+        "Area": st.column_config.TextColumn(width=130),
+        "Months tested": st.column_config.NumberColumn(width=70, help="Months tested"),
+        "Hotspots (median hit rate)": st.column_config.TextColumn(width=110),
+        "Counting squares (median)": st.column_config.TextColumn(width=110),
+        "Months better / worse": st.column_config.TextColumn(width=100),
+        "In words": st.column_config.TextColumn(width=300, help="Click a cell to read it all"),
+    },
+)
 
 st.subheader("Import log")
 log = res.store.imports()
 if len(log):
-    st.dataframe(
-        log[
-            [
-                "id",
-                "imported_at",
-                "kind",
-                "file_name",
-                "source",
-                "read",
-                "accepted",
-                "rejected",
-                "duplicates",
-            ]
-        ].rename(columns={"id": "Import", "imported_at": "When", "file_name": "File"}),
-        hide_index=True,
-        width="stretch",
+    tables.show(
+        log,
+        {
+            "id": "Import",
+            "imported_at": "When",
+            "kind": "What",
+            "file_name": "File",
+            "source": "Source",
+            "read": "Rows read",
+            "accepted": "Accepted",
+            "rejected": "Rejected",
+            "duplicates": "Duplicates",
+        },
     )

@@ -56,13 +56,22 @@ def show(
     names: Mapping[str, str],
     *,
     help: Mapping[str, str] | None = None,
+    budget_px: int = 880,
     **kwargs: Any,
 ) -> None:
     """``st.dataframe`` of :func:`readable` with widths and header tooltips."""
     out = readable(df, names)
     tips = dict(help or {})
+    widths = {h: _width(out[h], h) for h in out.columns}
+    # within the page at 1366 px: the widest columns give way first (cut text shows
+    # in full when its cell is clicked)
+    while sum(widths.values()) > budget_px and max(widths.values()) > 90:
+        widest = max(widths, key=lambda h: widths[h])
+        widths[widest] -= 10
     config = {
-        h: st.column_config.TextColumn(h, width=_width(out[h], h), help=tips.get(c, h))
+        h: st.column_config.TextColumn(
+            h, width=widths[h], help=tips.get(c, h + " (click a cell to read it all)")
+        )
         for c, h in names.items()
         if h in out.columns
     }

@@ -115,7 +115,8 @@ def test_every_page_at_both_sizes(app_url, user: str, pages: list[str]) -> None:
         for name in pages:
             if name not in ("map", "partnership") or role == "admin":
                 page.locator(f'[data-testid="stSidebarNav"] a[href$="/{name}"]').click()
-                page.wait_for_timeout(500)
+                page.wait_for_url(f"**/{name}", timeout=60_000)
+                page.wait_for_timeout(1500)
             problems += _problems(_shoot(page, role, name), f"{role} {name}")
         assert ctx.blocked == []
-        assert problems == []
+        assert problems == [], "\n".join(problems)

@@ -156,7 +156,7 @@ def swatch_html(s: Swatch) -> str:
     box = "display:inline-block;vertical-align:middle;margin-right:6px;"
     k = s.kind
     if k == "badge":
-        return badge_html("#1")
+        return f'<span style="{box}">{badge_html("#1")}</span>'
     if k == "stop":
         return f'<span style="{box}transform:scale(.8)">{stop_html(1)}</span>'
     if k == "start":
@@ -206,7 +206,8 @@ def legend_html(items: Sequence[Swatch], title: str = "Legend", *, open_: bool =
 #: Labels that do not hide each other: after every zoom or move, each hotspot tag is
 #: nudged (up, down, right, left, in growing steps) off the route stops, the incident
 #: clusters and the tags already placed (higher ranks first); one that finds no free
-#: place within 60 px is faded, and comes back on hover.
+#: place within 60 px is hidden until a zoom makes room (the table beside the map
+#: lists every hotspot by the same "#").
 DECLUTTER_JS = """
 (function(map){
   function rects(sel){ return Array.prototype.map.call(
@@ -219,7 +220,7 @@ DECLUTTER_JS = """
     tags.sort(function(a, b){ return (+a.dataset.rank || 0) - (+b.dataset.rank || 0); });
     tags.forEach(function(t){
       var inner = t.firstElementChild; if (!inner) return;
-      inner.style.transform = ''; inner.style.opacity = '';
+      inner.style.transform = ''; inner.style.visibility = '';
       var steps = [[0,0]];
       [16, 32, 48, 60].forEach(function(d){ steps.push([0,-d],[0,d],[d,0],[-d,0]); });
       for (var i = 0; i < steps.length; i++) {
@@ -227,8 +228,7 @@ DECLUTTER_JS = """
         var r = inner.getBoundingClientRect();
         if (!fixed.some(function(f){ return hit(r, f); })) { fixed.push(r); return; }
       }
-      inner.style.transform = ''; inner.style.opacity = '0.35';
-      fixed.push(inner.getBoundingClientRect());
+      inner.style.transform = ''; inner.style.visibility = 'hidden';
     });
   }
   map.on('zoomend moveend layeradd', function(){ setTimeout(place, 60); });
