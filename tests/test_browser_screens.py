@@ -17,7 +17,19 @@ from tests.browser import MAP_FRAME, browser, serve, sign_in, wait_idle
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 OUT = REPO_ROOT / "test-artifacts" / "screens"
 SIZES = [(1366, 768), (390, 844)]
-OFFICER_PAGES = ["map", "plan", "trends", "data", "partnership", "audit"]
+#: The officer lands on the county map, plans a route, then sees it on the area's map.
+OFFICER_PAGES = ["map-county", "plan", "map", "trends", "data", "partnership", "audit"]
+
+#: Hotspot tags (still shown) that overlap a route stop or an incident cluster.
+COVERED_JS = """() => {
+  const r = s => Array.from(document.querySelectorAll(s)).map(e => e.getBoundingClientRect());
+  const fixed = r('.clic-stop, .clic-cluster');
+  const tags = Array.from(document.querySelectorAll('.clic-label > div'))
+    .filter(e => e.style.visibility !== 'hidden').map(e => e.getBoundingClientRect());
+  const hit = (a, b) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1
+    && b.top < a.bottom - 1;
+  return tags.filter(t => fixed.some(f => hit(t, f))).length;
+}"""
 PASSWORDS = {
     "demo-officer": "officer-demo-1clic",
     "demo-admin": "admin-demo-1clic",
@@ -80,6 +92,8 @@ def _shoot(page, role: str, name: str) -> dict:
             legend = frame.locator(".clic-legend")
             if legend.count():
                 found[w]["legend_open"] = legend.first.evaluate("e => e.open")
+            found[w]["covered"] = frame.locator("body").evaluate(COVERED_JS)
+            found[w]["stops"] = frame.locator(".clic-stop").count()
     page.set_viewport_size({"width": SIZES[0][0], "height": SIZES[0][1]})
     page.wait_for_timeout(500)
     return found
@@ -92,6 +106,8 @@ def _problems(found: dict, where: str) -> list[str]:
             out.append(f"{where} at {w} px: something {f['overflow']} px too wide")
         if "None" in f["text"].split():
             out.append(f"{where} at {w} px shows None")
+        if f.get("covered"):
+            out.append(f"{where} at {w} px: {f['covered']} hotspot tags under a stop or cluster")
         if "legend_open" in f and f["legend_open"] != (w >= 700):
             out.append(f"{where} at {w} px: legend open is {f['legend_open']}")
     return out
@@ -113,10 +129,19 @@ def test_every_page_at_both_sizes(app_url, user: str, pages: list[str]) -> None:
         page = sign_in(ctx, app_url, user, PASSWORDS[user])
         problems = []
         for name in pages:
-            if name not in ("map", "partnership") or role == "admin":
+            if name not in ("map-county", "partnership") or role == "admin":
                 page.locator(f'[data-testid="stSidebarNav"] a[href$="/{name}"]').click()
                 page.wait_for_url(f"**/{name}", timeout=60_000)
                 page.wait_for_timeout(1500)
-            problems += _problems(_shoot(page, role, name), f"{role} {name}")
+            if name == "plan":
+                wait_idle(page, timeout_s=240)
+                page.get_by_role("button", name="Plan the route").click()
+                page.frame_locator(MAP_FRAME).last.locator(".clic-stop").first.wait_for(
+                    timeout=240_000
+                )
+            found = _shoot(page, role, name)
+            if name == "map":  # the area's map with the planned route on it
+                assert found[1366]["stops"] >= 3
+            problems += _problems(found, f"{role} {name}")
         assert ctx.blocked == []
         assert problems == [], "\n".join(problems)
