@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 
 from clic_geo.access.audit import Action
 from clic_geo.access.audit_log import read_audit
+from clic_geo.access.auth import AuthPolicy, login
+from clic_geo.access.privacy import partner_grid
 from clic_geo.settings import load_settings
 from clic_geo.store import Store
-from tests.test_app import app_env, demo_store, run  # noqa: F401 - fixtures
+from tests.leaks import apptest_payload
+from tests.test_app import PASSWORDS, app_env, demo_store, run  # noqa: F401 - fixtures
+
+
+def _policy() -> AuthPolicy:
+    return AuthPolicy.from_settings(load_settings())
 
 
 def _exports() -> int:
@@ -47,3 +56,26 @@ def test_export_is_audited_only_when_downloaded(user: str, deferred: dict) -> No
     data = deferred[name]()  # what the browser gets when the button is clicked
     assert data.decode("utf-8-sig").splitlines()[0].startswith("area_id")
     assert _exports() == 1
+
+
+@pytest.mark.usefixtures("app_env")
+def test_grid_draws_numbered_squares_and_one_hatch() -> None:
+    at = run(None, as_user="demo-housing")
+    assert not at.exception, [e.value for e in at.exception]
+    quarter = at.selectbox(key="partner_quarter").value
+    settings = load_settings()
+    store = Store.open(settings)
+    try:
+        session = login(store, "demo-housing", PASSWORDS["demo-housing"], policy=_policy())
+        cells = partner_grid(
+            store, session, "incidents_drugs", quarter, settings=settings, areas=["barrow"]
+        ).cells
+    finally:
+        store.close()
+    shown = int((cells["status"] == "shown").sum())
+    assert 0 < shown < len(cells) // 4  # a few numbered squares among many hidden ones
+    payload = apptest_payload(at)
+    # one feature per numbered square (with its grid reference), the rest one hatch
+    assert len(re.findall(r'cell_id\\*":', payload)) == shown
+    assert payload.count("url(#clic-hatch)") >= 1
+    assert "rarely add up exactly to its total" in payload or "may not add up" in payload
