@@ -203,33 +203,43 @@ def legend_html(items: Sequence[Swatch], title: str = "Legend", *, open_: bool =
     )
 
 
-#: Labels that do not hide each other: after every zoom or move, each hotspot tag is
-#: nudged (up, down, right, left, in growing steps) off the route stops, the incident
-#: clusters and the tags already placed (higher ranks first); one that finds no free
-#: place within 60 px is hidden until a zoom makes room (the table beside the map
-#: lists every hotspot by the same "#").
+#: Labels that do not hide each other: after every zoom or move, a route stop on top
+#: of an earlier stop is moved aside, then each hotspot tag is nudged (up, down,
+#: right, left, in growing steps) off the route stops, the incident clusters and the
+#: tags already placed (higher ranks first); one that finds no free place within
+#: 60 px is hidden until a zoom makes room (the table beside the map lists every
+#: hotspot by the same "#").
 DECLUTTER_JS = """
 (function(map){
   function rects(sel){ return Array.prototype.map.call(
       map.getContainer().querySelectorAll(sel), function(e){ return e.getBoundingClientRect(); }); }
   function hit(a, b){ return a.left < b.right && b.left < a.right && a.top < b.bottom
       && b.top < a.bottom; }
+  var steps = [[0,0]];
+  [16, 30, 44, 60].forEach(function(d){ steps.push([0,-d],[0,d],[d,0],[-d,0]); });
+  function nudge(inner, fixed, hide){
+    inner.style.transform = ''; inner.style.visibility = '';
+    for (var i = 0; i < steps.length; i++) {
+      inner.style.transform = 'translate(' + steps[i][0] + 'px,' + steps[i][1] + 'px)';
+      var r = inner.getBoundingClientRect();
+      if (!fixed.some(function(f){ return hit(r, f); })) { fixed.push(r); return; }
+    }
+    inner.style.transform = '';
+    if (hide) { inner.style.visibility = 'hidden'; }
+    else { fixed.push(inner.getBoundingClientRect()); }
+  }
   function place(){
-    var fixed = rects('.clic-stop, .clic-cluster, .marker-cluster');
-    var tags = Array.prototype.slice.call(map.getContainer().querySelectorAll('.clic-label'));
-    tags.sort(function(a, b){ return (+a.dataset.rank || 0) - (+b.dataset.rank || 0); });
-    tags.forEach(function(t){
-      var inner = t.firstElementChild; if (!inner) return;
-      inner.style.transform = ''; inner.style.visibility = '';
-      var steps = [[0,0]];
-      [16, 32, 48, 60].forEach(function(d){ steps.push([0,-d],[0,d],[d,0],[-d,0]); });
-      for (var i = 0; i < steps.length; i++) {
-        inner.style.transform = 'translate(' + steps[i][0] + 'px,' + steps[i][1] + 'px)';
-        var r = inner.getBoundingClientRect();
-        if (!fixed.some(function(f){ return hit(r, f); })) { fixed.push(r); return; }
-      }
-      inner.style.transform = ''; inner.style.visibility = 'hidden';
-    });
+    var c = map.getContainer();
+    // route stops first, in walking order: a stop on top of an earlier one moves aside
+    var fixed = [];
+    c.querySelectorAll('.clic-stop').forEach(function(s){
+      if (s.firstElementChild) nudge(s.firstElementChild, fixed, false); });
+    fixed = fixed.concat(rects('.clic-cluster, .marker-cluster'));
+    // then the hotspot tags by rank; one with no free place waits for a zoom
+    var tags = Array.prototype.slice.call(c.querySelectorAll('.clic-label'));
+    tags.sort(function(a, b){ return (+a.firstElementChild.dataset.rank || 0)
+      - (+b.firstElementChild.dataset.rank || 0); });
+    tags.forEach(function(t){ if (t.firstElementChild) nudge(t.firstElementChild, fixed, true); });
   }
   map.on('zoomend moveend layeradd', function(){ setTimeout(place, 60); });
   // a window that changes size (a phone turned, a side panel opened) keeps the
