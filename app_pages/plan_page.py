@@ -348,28 +348,39 @@ if plan is not None:
                 + f": {r.total_minutes:.0f} of {r.minutes_available:.0f} minutes. "
                 f"Return walk {r.return_walk_m:,.0f} m. Start: {c.md(plan.start_name)}."
             )
-            stops = pd.DataFrame(
-                {
-                    "#": [s.order for s in r.stops],
-                    "Arrive": [f"{s.arrive_at:%H:%M}" for s in r.stops],
-                    "Where": [s.label or s.id for s in r.stops],
-                    "Kind": [KINDS.get(s.kind, s.kind) for s in r.stops],
-                    "Walk m": [round(s.leg_walk_m) for s in r.stops],
-                    "Walk min": [round(s.leg_walk_minutes) for s in r.stops],
-                    "Visit min": [round(s.visit_minutes) for s in r.stops],
-                    "Pinned": [s.must_visit for s in r.stops],
-                    "Why": [s.reasons for s in r.stops],
-                }
-            )
-            st.dataframe(
-                stops,
-                hide_index=True,
-                width="stretch",
-                height=min(260, 35 * (len(stops) + 1) + 3),
-                column_config={"#": st.column_config.NumberColumn(width=30)},
-            )
             for n in r.notes:
                 st.caption(c.md(n))
+        # the stops across the page, every column inside it at 1366 px
+        stops = pd.DataFrame(
+            {
+                "#": [s.order for s in r.stops],
+                "Arrive": [f"{s.arrive_at:%H:%M}" for s in r.stops],
+                "Where": [s.label or s.id for s in r.stops],
+                "Kind": [KINDS.get(s.kind, s.kind) for s in r.stops],
+                "Walk m": [round(s.leg_walk_m) for s in r.stops],
+                "Walk min": [round(s.leg_walk_minutes) for s in r.stops],
+                "Visit min": [round(s.visit_minutes) for s in r.stops],
+                "Pinned": [s.must_visit for s in r.stops],
+                "Why": [s.reasons for s in r.stops],
+            }
+        )
+        st.dataframe(
+            stops,
+            hide_index=True,
+            width="stretch",
+            height=min(260, 35 * (len(stops) + 1) + 3),
+            column_config={
+                "#": st.column_config.NumberColumn(width=30),
+                "Arrive": st.column_config.TextColumn(width=60),
+                "Where": st.column_config.TextColumn(width=200),
+                "Kind": st.column_config.TextColumn(width=115),
+                "Walk m": st.column_config.NumberColumn(width=65),
+                "Walk min": st.column_config.NumberColumn(width=70),
+                "Visit min": st.column_config.NumberColumn(width=70),
+                "Pinned": st.column_config.CheckboxColumn(width=60),
+                "Why": st.column_config.TextColumn(width=210, help="Click a cell to read it all"),
+            },
+        )
         stem = f"route-{plan.area.id}-{plan.request.day:%Y-%m-%d}"
         d1, d2, d3 = st.columns(3)
         d1.download_button(
