@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import json
 import re
 
+import pyarrow as pa
 import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 
@@ -79,3 +82,23 @@ def test_grid_draws_numbered_squares_and_one_hatch() -> None:
     assert len(re.findall(r'cell_id\\*":', payload)) == shown
     assert payload.count("url(#clic-hatch)") >= 1
     assert "rarely add up exactly to its total" in payload or "may not add up" in payload
+
+
+@pytest.mark.usefixtures("app_env")
+def test_partner_page_leads_with_a_quarterly_chart_with_gaps() -> None:
+    at = run(None, as_user="demo-housing")
+    at.selectbox(key="partner_area").select("kendal").run()
+    at.selectbox(key="partner_layer").select("cuckooing_reports").run()
+    assert not at.exception, [e.value for e in at.exception]
+    chart = at.get("vega_lite_chart")[0]  # the first chart on the page
+    spec = json.loads(chart.proto.spec)
+    line = spec["layer"][0]["mark"]
+    assert line["type"] == "line" and line["invalid"] is None  # a gap, not a bridge
+    data = pa.ipc.open_stream(io.BytesIO(chart.proto.datasets[0].data.data)).read_all()
+    q = data.to_pandas()
+    assert q["period"].str.match(r"^\d{4}-Q[1-4]$").all()
+    hidden = q[q["label"].str.startswith(("fewer than", "withheld"))]
+    assert len(hidden), "the demo's Kendal cuckooing reports have suppressed quarters"
+    assert hidden["value"].isna().all() and (hidden["hidden"] == 0).all()
+    assert q.loc[~q.index.isin(hidden.index), "value"].notna().all()
+    assert any("is a gap" in c.value or "are a gap" in c.value for c in at.caption)
