@@ -24,6 +24,7 @@ here is escaped by the caller's :func:`clic_geo.export.escape` or here.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -35,6 +36,7 @@ __all__ = [
     "COUNT_STEPS",
     "DECLUTTER_JS",
     "HATCH",
+    "HATCH_PATTERN_SVG",
     "HEAT_GRADIENT",
     "PALETTE",
     "SCORE_COLOURS",
@@ -44,6 +46,7 @@ __all__ = [
     "badge_html",
     "cluster_css",
     "legend_html",
+    "legend_js",
     "stop_html",
     "swatch_html",
 ]
@@ -242,13 +245,43 @@ DECLUTTER_JS = """
     tags.forEach(function(t){ if (t.firstElementChild) nudge(t.firstElementChild, fixed, true); });
   }
   map.on('zoomend moveend layeradd', function(){ setTimeout(place, 60); });
-  // a window that changes size (a phone turned, a side panel opened) keeps the
-  // first view's extent until the user moves the map
-  var first = null, moved = false;
-  setTimeout(function(){ first = map.getBounds(); }, 250);
-  map.on('dragstart zoomstart', function(e){ if (first && !map._clicRefit) moved = true; });
-  map.on('resize', function(){ if (first && !moved) {
-    map._clicRefit = true; map.fitBounds(first, {animate: false}); map._clicRefit = false; } });
   setTimeout(place, 300);
 })({{ this._parent.get_name() }});
 """
+
+
+#: The light hatch of hidden partner squares (an SVG pattern the map's paths fill with).
+HATCH_PATTERN_SVG = (
+    '<svg width="0" height="0" style="position:absolute"><defs>'
+    '<pattern id="clic-hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
+    'patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="6" '
+    f'stroke="{HATCH["line"]}" stroke-width="1"/></pattern></defs></svg>'
+)
+
+
+def legend_js(html: str, position: str, bounds_json: str) -> str:
+    """The script of a folding legend control that refits the map clear of itself.
+
+    ``{{ this._parent.get_name() }}`` is left for folium's template (the map).
+    """
+    return (
+        "(function(map){var C = L.Control.extend({options: {position: "
+        + json.dumps(position)
+        + "}, onAdd: function(){ var d = L.DomUtil.create('div');"
+        " d.innerHTML = "
+        + json.dumps(html)
+        + "; var el = d.firstChild; L.DomEvent.disableClickPropagation(el);"
+        " L.DomEvent.disableScrollPropagation(el); return el; }});"
+        " var el = new C().addTo(map).getContainer();"
+        " var bounds = " + bounds_json + ", moved = false, busy = false;"
+        " function fold(){ el.open = map.getContainer().clientWidth >= 480; }"
+        " function refit(){ if (!bounds || moved) return; busy = true;"
+        "  var w = map.getContainer().clientWidth, pad = el.open ? el.offsetWidth + 16 : 16;"
+        "  if (pad > w / 2) pad = 16;"
+        "  map.fitBounds(bounds, {paddingTopLeft: [16, 16], paddingBottomRight: [pad, 16],"
+        "   animate: false}); busy = false; }"
+        " map.on('dragstart zoomstart', function(){ if (!busy) moved = true; });"
+        " map.on('resize', function(){ fold(); refit(); });"
+        " fold(); setTimeout(refit, 0);"
+        "})({{ this._parent.get_name() }});"
+    )

@@ -525,32 +525,23 @@ def add_legend(
     """A legend that folds away: one :class:`Swatch` per line (a ``(colour, label)``
     pair is a filled square), drawn by the same functions as the layers.
 
-    It is a Leaflet control in a corner, open on a wide map and folded (one line,
-    "Legend") on a map narrower than 480 px such as a phone's; the map keeps the data
-    clear of it (pages fit their bounds with room on the legend's side, see
-    :func:`legend_padding`).
+    It is a Leaflet control in a corner, open on a map 480 px wide or more and folded
+    (one line, "Legend") on a narrower one such as a phone's. It keeps the data clear
+    of itself: the map's extent (its last ``fit_bounds``) is fitted again with a
+    margin as wide as the open legend, on load and whenever the window changes size,
+    until the user moves the map.
     """
     sw = [x if isinstance(x, Swatch) else Swatch("fill", x[1], x[0]) for x in items]
     html = style.legend_html(sw, title)
-    m.add_child(
-        _Script(
-            "(function(map){var C = L.Control.extend({options: {position: "
-            + json.dumps(position)
-            + "}, onAdd: function(){ var d = L.DomUtil.create('div');"
-            " d.innerHTML = "
-            + json.dumps(html)
-            + "; var el = d.firstChild; L.DomEvent.disableClickPropagation(el);"
-            " L.DomEvent.disableScrollPropagation(el);"
-            " var fold = function(){ el.open = map.getContainer().clientWidth >= 480; };"
-            " fold(); map.on('resize', fold);"
-            " return el; }}); new C().addTo(map);})({{ this._parent.get_name() }});"
-        )
-    )
+    fits = [c for c in m._children.values() if isinstance(c, folium.map.FitBounds)]
+    bounds = json.dumps(fits[-1].bounds) if fits else "null"
+    m.add_child(_Script(style.legend_js(html, position, bounds)))
 
 
-def legend_padding(width_px: int = 240) -> dict[str, tuple[int, int]]:
-    """``fit_bounds`` padding that keeps the data clear of a top-right legend."""
-    return {"padding_top_left": (20, 20), "padding_bottom_right": (width_px, 20)}
+def legend_padding() -> dict[str, tuple[int, int]]:
+    """``fit_bounds`` padding for a map with a legend (the legend widens it on the
+    legend's side once drawn, see :func:`add_legend`)."""
+    return {"padding_top_left": (16, 16), "padding_bottom_right": (16, 16)}
 
 
 def add_hatched(
@@ -565,16 +556,10 @@ def add_hatched(
     merged into one shape first so no grid of heavy lines is drawn)."""
     g = gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf
     merged = gpd.GeoDataFrame({"tip": [tooltip]}, geometry=[g.geometry.union_all()], crs=4326)
-    pattern = (
-        '<svg width="0" height="0" style="position:absolute"><defs>'
-        '<pattern id="clic-hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
-        'patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="6" '
-        f'stroke="{style.HATCH["line"]}" stroke-width="1"/></pattern></defs></svg>'
-    )
     m.add_child(
         _Script(
             "(function(map){var d = document.createElement('div'); d.innerHTML = "
-            + json.dumps(pattern)
+            + json.dumps(style.HATCH_PATTERN_SVG)
             + "; map.getContainer().appendChild(d.firstChild);})({{ this._parent.get_name() }});"
         )
     )
