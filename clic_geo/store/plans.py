@@ -75,11 +75,17 @@ class StorePlans(StoreBase):
         raise StoreError("the plan was not saved: too many saves of this day at once")
 
     def saved_plans(
-        self, *, area_id: str | None = None, day: date | None = None, limit: int = 200
+        self,
+        *,
+        area_id: str | None = None,
+        day: date | None = None,
+        from_day: date | None = None,
+        limit: int = 200,
     ) -> pd.DataFrame:
         """Saved plan versions (no stops), newest saved first.
 
-        Columns ``id, area_id, day, version, made_by, made_at, stops``.
+        Columns ``id, area_id, day, version, made_by, made_at, stops``; ``from_day``
+        keeps the plans of that day and later.
         """
         t = T.plans
         q = sa.select(*(t.c[c] for c in PLAN_LIST_COLUMNS))
@@ -87,6 +93,8 @@ class StorePlans(StoreBase):
             q = q.where(t.c.area_id == area_id)
         if day is not None:
             q = q.where(t.c.day == day)
+        if from_day is not None:
+            q = q.where(t.c.day >= from_day)
         q = q.order_by(t.c.made_at.desc(), t.c.id.desc()).limit(limit)
         df = self._read(q)
         if len(df):
