@@ -50,6 +50,7 @@ else:
     pages = [
         _page("map_page.py", "Map", "map", "map", default=True),
         _page("plan_page.py", "Plan tomorrow", "directions_walk", "plan"),
+        _page("today_page.py", "Today's route", "smartphone", "today"),
         _page("trends_page.py", "Trends", "trending_up", "trends"),
         _page("data_page.py", "Data", "database", "data"),
         _page("partner_page.py", "Partner view", "groups", "partnership"),
