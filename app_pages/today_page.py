@@ -39,6 +39,10 @@ def geo_link(lat: float, lon: float) -> str:
     return f"geo:{point}?q={point}"
 
 
+def _directions(label: str, lat: float, lon: float) -> None:
+    st.link_button(label, geo_link(lat, lon), icon=":material/near_me:", width="stretch")
+
+
 def show(plan: SavedPlan) -> None:
     r = plan.route
     st.markdown(f"**{c.md(plan.area.name)}, {plan.day:%A %d %B %Y}**")
@@ -49,7 +53,7 @@ def show(plan: SavedPlan) -> None:
     )
     with st.container(border=True, key="today_start"):
         st.markdown(f"**S · {r.start_at:%H:%M} · set off**  \n{c.md(plan.start_name)}")
-        st.link_button("Directions", geo_link(*r.start), icon=":material/near_me:")
+        _directions("Directions to the start", *r.start)
     for s in r.stops:
         with st.container(border=True, key=f"today_stop_{s.order}"):
             kind = KINDS.get(s.kind, s.kind or "Visit")
@@ -73,7 +77,7 @@ def show(plan: SavedPlan) -> None:
     end = "the start" if r.end == r.start else "the end point"
     with st.container(border=True, key="today_end"):
         st.markdown(f"**E · {r.finish_at:%H:%M} · back at {end}**")
-        st.link_button("Directions", geo_link(*r.end), icon=":material/near_me:")
+        _directions("Directions back", *r.end)
     st.caption(
         "Directions open the phone's map app at the stop (a geo: link: coordinates only). "
         f"Distances: {c.md(r.distance_method)}."
