@@ -49,9 +49,12 @@ def _once(saved: SavedPlan | None) -> SavedPlan | None:
 def newest(area_id: str, day: date) -> SavedPlan | None:
     """The newest saved plan of an area and day, or None."""
     res = c.resources()
-    return _once(
-        c.db_retry(open_plan, res.store, c.session(), res.areas, area_id, day, audit=False)
-    )
+    try:
+        saved = c.db_retry(open_plan, res.store, c.session(), res.areas, area_id, day, audit=False)
+    except ClicGeoError as exc:  # e.g. a saved plan that cannot be read: say so, carry on
+        st.warning("The saved plan could not be opened: " + c.md(exc) + ".")
+        return None
+    return _once(saved)
 
 
 def upcoming(area_id: str | None, today: date) -> SavedPlan | None:

@@ -299,3 +299,11 @@ def test_hostile_address_text_is_shown_inert(app_env) -> None:
     assert any(t.startswith("Visit recorded") for t in with_it)
     for text in with_it:  # every markdown character of the address is escaped
         assert not re.search(r"(?<!\\)[<>\[\]*()]", text), text
+    # and on the phone view of the saved plan
+    at.switch_page("app_pages/today_page.py").run()
+    at.selectbox(key="today_area").set_value("barrow")
+    at.date_input(key="today_day").set_value(DAY).run()
+    _ok(at)
+    shown = [m.value for m in at.markdown if "HYPERLINK" in m.value]
+    assert len(shown) == 1
+    assert not re.search(r"(?<!\\)[<>\[\]*()]", shown[0].split("\n", 1)[1]), shown[0]

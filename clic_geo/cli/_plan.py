@@ -200,6 +200,8 @@ def _plan(args: argparse.Namespace) -> int:
         else StraightLine(detour)
     )
     if args.stops:
+        if args.save:
+            raise ConfigError("--save keeps a plan from the store: use --area without --stops")
         if start is None and area is None:
             raise ConfigError("--stops needs --start LAT,LON (or --area for its base point)")
         if start is None:
