@@ -147,3 +147,19 @@ def test_cli_saves_and_shows_the_plan(world, capsys) -> None:
     )
     log = read_audit(store, "cli", actor="cli")
     assert {"save_plan", "open_plan"} <= set(log["action"])
+
+
+@pytest.mark.slow
+def test_saved_plans_on_postgresql(pg_url, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("CLIC_DATABASE_URL", pg_url)
+    settings = load_settings(tmp_path / "data", demo=True)
+    store = Store.open(settings)
+    seed_demo(settings, store, today=DAY)
+    sync_demo_accounts(settings, store, policy=AuthPolicy.from_settings(settings, bcrypt_rounds=4))
+    areas = load_areas(settings.areas_dir)
+    plan = plan_day(store, areas, DayRequest("kendal", DAY, hours_available=2))
+    assert [save_plan(store, "cli", plan).version for _ in range(2)] == [1, 2]
+    opened = open_plan(store, "cli", areas, "kendal", DAY)
+    assert (opened.version, opened.versions) == (2, 2) and opened.route == plan.route
+    assert latest_plan(store, "cli", areas).area.id == "kendal"
+    store.close()
