@@ -71,9 +71,7 @@ def show(plan: SavedPlan) -> None:
                 f"Walk {s.leg_walk_m:,.0f} m ({s.leg_walk_minutes:.0f} min) from the last stop."
             )
             st.markdown("  \n".join(lines))
-            st.link_button(
-                "Directions", geo_link(s.latitude, s.longitude), icon=":material/near_me:"
-            )
+            _directions(f"Directions to stop {s.order}", s.latitude, s.longitude)
     end = "the start" if r.end == r.start else "the end point"
     with st.container(border=True, key="today_end"):
         st.markdown(f"**E · {r.finish_at:%H:%M} · back at {end}**")

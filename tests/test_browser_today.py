@@ -63,6 +63,7 @@ def test_the_phone_view_shows_every_saved_stop_with_a_geo_link(tmp_path: Path) -
             assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
             text = card.inner_text()
             assert re.match(rf"{i} · \d\d:\d\d · ", text), text
+            assert card.get_by_role("link", name=f"Directions to stop {i}").count() == 1
             assert card.locator('a[href^="geo:"]').count() == 1
         # no text wider than the screen (nothing to scroll sideways for)
         wide = phone.evaluate("() => document.documentElement.scrollWidth")
