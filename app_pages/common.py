@@ -54,6 +54,13 @@ ATTRIBUTION_POLICE = (
 )
 
 
+#: The empty state of a page that needs incidents: what to import to fill it.
+NO_INCIDENTS = (
+    "The store holds no incidents yet. Import the force's data.police.uk months "
+    "(`clic-geo import police-uk FILES…`, or on the Data page: *Incidents*, ticking "
+    "*data.police.uk street-level file*) or your own incident records."
+)
+
 log = logging.getLogger("clic_geo.app")
 _T = TypeVar("_T")
 
@@ -315,7 +322,7 @@ def period_choice(
     """A date range within the data, defaulting to the last ``default_months`` months of it."""
     span = day_span(version())
     if span is None:
-        st.info("The store holds no incidents yet. Import some on the Data page.")
+        st.info(NO_INCIDENTS)
         return None
     first, last = span
     start_default = max(

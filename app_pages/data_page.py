@@ -148,7 +148,7 @@ st.subheader("What the store holds")
 v = c.version()
 inc = c.all_incidents(v, c.ALL)
 if inc.empty:
-    st.info("No incidents yet.")
+    st.info(c.NO_INCIDENTS)
 else:
     names = res.areas.names()
     table = (

@@ -272,6 +272,11 @@ if period is not None:
         )
     with right:
         n = int(pts["n"].sum()) if len(pts) else 0
+        if n == 0:
+            st.info(
+                "No incidents of these categories in this area and period. Choose another "
+                "period, area or categories, or import the months missing (Data page)."
+            )
         cols = st.columns(2)
         cols[0].metric("Incidents", f"{n:,}")
         cols[1].metric("Hotspots", len(hs))

@@ -239,6 +239,12 @@ st.markdown(
     f"**{len(cands)} candidates in {c.md(area.name)} for {day:%A %d %B %Y}**, highest "
     "priority first. Tick *Must visit* to pin a stop, *Leave out* to drop one."
 )
+if cands.empty:
+    st.info(
+        "Nothing to plan here for that day: no address of concern, recent incident or "
+        "hotspot in this area. Import addresses of concern and incidents (police.uk months "
+        "or your own records) on the Data page, or choose another area."
+    )
 edited = st.data_editor(
     table,
     key=editor_key,

@@ -74,6 +74,11 @@ if span is not None and period is not None:
     start, end = period
     c.audit_view("trends", area, start, end)
     inc = c.all_incidents(v, area)
+    if inc.empty:
+        st.info(
+            "No incidents in this area yet: the charts below stay empty until its incidents "
+            "are imported (police.uk months or your own records, on the Data page)."
+        )
     months = figures.month_range(*span)
     monthly = figures.monthly_counts(inc, months=months)
     monthly["Category"] = monthly[Col.CATEGORY].map(CATEGORY_LABELS)
