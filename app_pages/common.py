@@ -143,6 +143,20 @@ def resources() -> Resources:
     )
 
 
+def open_resources() -> Resources:
+    """:func:`resources`, or, when the store cannot be opened (an empty or damaged store
+    file is refused), one plain line on the page: the reason goes to the server log only."""
+    try:
+        return resources()
+    except StoreError as exc:
+        log.error("the store cannot be opened: %s", exc)
+        st.error(
+            "The data store cannot be opened, so nothing can be shown. The server's log says "
+            "why; tell the person who runs clic-geo."
+        )
+        st.stop()
+
+
 # ----------------------------------------------------------------------- who is signed in
 
 

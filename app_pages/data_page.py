@@ -16,6 +16,7 @@ from clic_geo.access.audit import Action
 from clic_geo.access.audit_log import record_action
 from clic_geo.access.identity import Role
 from clic_geo.export import safe_csv_frame
+from clic_geo.files import private_upload
 from clic_geo.ingest.importer import validation_context
 from clic_geo.ingest.readers import read_table
 from clic_geo.ingest.validate import validate
@@ -62,14 +63,16 @@ if submitted:
     if upload is None:
         st.error("Choose a file first.")
     else:
-        folder = res.settings.data_dir / "uploads"
-        folder.mkdir(parents=True, exist_ok=True)
         safe_name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(upload.name).name)[-80:] or "upload.csv"
-        path = folder / f"{datetime.now():%Y%m%d-%H%M%S}-{safe_name}"
-        path.write_bytes(upload.getvalue())
         progress = st.progress(0, text="Reading the file…")
         try:
-            raw = read_table(path)
+            # written owner-only for as long as it is read, then deleted (issue 14)
+            with private_upload(
+                res.settings.data_dir / "uploads",
+                f"{datetime.now():%Y%m%d-%H%M%S}-{safe_name}",
+                upload.getvalue(),
+            ) as path:
+                raw = read_table(path)
             progress.progress(30, text=f"Checking {raw.n_read:,} rows…")
             is_police = police and kind == "incidents"
             ctx = validation_context(

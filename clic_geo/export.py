@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from clic_geo.files import PRIVATE_DIR, open_private
+
 __all__ = ["escape", "neutralise_formula", "safe_csv_frame", "write_safe_csv"]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -73,8 +75,10 @@ def safe_csv_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_safe_csv(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``df`` as a UTF-8 CSV (with BOM, so Excel reads it) safe to open in Excel."""
+    """Write ``df`` as a UTF-8 CSV (with BOM, so Excel reads it) safe to open in Excel,
+    readable by its owner only (``0600``; a folder it creates is ``0700``)."""
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    safe_csv_frame(df).to_csv(p, index=False, encoding="utf-8-sig")
+    p.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    with open_private(p, "w", encoding="utf-8-sig", newline="") as fh:
+        safe_csv_frame(df).to_csv(fh, index=False)
     return p
