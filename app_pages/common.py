@@ -33,6 +33,7 @@ from clic_geo.access.auth import validate_session as _validate
 from clic_geo.access.identity import Role, Session, User
 from clic_geo.demo.accounts import sync_demo_accounts
 from clic_geo.demo.seeding import seed_demo
+from clic_geo.export import strip_bidi
 from clic_geo.geo.areas import AreaSet, ServiceArea, load_areas, load_service_area
 from clic_geo.hotspots.forecast import TrustSummary, trust_summary
 from clic_geo.reporting.maps import MapAssets, offline_map
@@ -359,7 +360,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
 
 def md(text: object) -> str:
     """Text from the data, made inert for Streamlit's markdown (no links, images, HTML)."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
+    return _MD_SPECIAL.sub(r"\\\1", strip_bidi(str(text)))
 
 
 def demo_banner() -> None:

@@ -15,7 +15,7 @@ from clic_geo._errors import ClicGeoError
 from clic_geo.access.audit import Action
 from clic_geo.access.audit_log import record_action
 from clic_geo.access.identity import Role
-from clic_geo.export import safe_csv_frame
+from clic_geo.export import safe_csv_frame, safe_display_frame
 from clic_geo.files import private_upload
 from clic_geo.ingest.importer import validation_context
 from clic_geo.ingest.readers import read_table
@@ -136,7 +136,7 @@ if last:
         shown = pd.concat(
             [rej[["row", "outcome", "reason"]].reset_index(drop=True), raw_vals], axis=1
         )
-        st.dataframe(shown, hide_index=True, width="stretch", height=260)
+        st.dataframe(safe_display_frame(shown), hide_index=True, width="stretch", height=260)
         st.download_button(
             "Download the rejected and duplicate rows (CSV)",
             safe_csv_frame(shown).to_csv(index=False).encode("utf-8-sig"),

@@ -17,6 +17,7 @@ from streamlit_folium import st_folium
 
 from app_pages import common as c
 from clic_geo.access.identity import Role
+from clic_geo.export import safe_display_frame
 from clic_geo.hotspots.current import TREND_MEANING, current_hotspots
 from clic_geo.reporting import maps as mapping
 from clic_geo.schema import CATEGORY_LABELS, COUNTY_LINES_CATEGORIES, CUCKOOING_LABELS, Col
@@ -291,7 +292,7 @@ if period is not None:
                 }
             )
             picked = st.dataframe(
-                table,
+                safe_display_frame(table),
                 hide_index=True,
                 width="stretch",
                 height=300,

@@ -22,7 +22,7 @@ from clic_geo._errors import ClicGeoError, ConfigError
 from clic_geo.access.audit import Action
 from clic_geo.access.audit_log import record_action
 from clic_geo.access.identity import Role
-from clic_geo.export import safe_csv_frame
+from clic_geo.export import safe_csv_frame, safe_display_frame
 from clic_geo.geo.network import DEFAULT_DETOUR_FACTOR
 from clic_geo.hotspots.current import current_hotspots
 from clic_geo.planning.plan_service import (
@@ -246,7 +246,7 @@ if cands.empty:
         "or your own records) on the Data page, or choose another area."
     )
 edited = st.data_editor(
-    table,
+    safe_display_frame(table),
     key=editor_key,
     hide_index=True,
     height=250,
@@ -364,7 +364,7 @@ if plan is not None:
                 }
             )
             st.dataframe(
-                stops,
+                safe_display_frame(stops),
                 hide_index=True,
                 width="stretch",
                 height=min(260, 35 * (len(stops) + 1) + 3),

@@ -6,13 +6,13 @@ what the meeting pack is made of.
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 from shapely.geometry.base import BaseGeometry
 
+from clic_geo.export import escape
 from clic_geo.geo.areas import Area
 from clic_geo.schema import Trend
 
@@ -39,7 +39,9 @@ HIDDEN = "#d9d9d9"
 
 
 def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
+    """HTML-escaped, without bidi controls (:func:`clic_geo.export.escape`, but ``None``
+    and NaN kept as their text)."""
+    return escape(str(value))
 
 
 def _table(
