@@ -240,10 +240,16 @@ st.markdown(
     "priority first. Tick *Must visit* to pin a stop, *Leave out* to drop one."
 )
 if cands.empty:
+    span = c.month_span(v)
     st.info(
         "Nothing to plan here for that day: no address of concern, recent incident or "
         "hotspot in this area. Import addresses of concern and incidents (police.uk months "
         "or your own records) on the Data page, or choose another area."
+        + (
+            f" The store's incidents end in {span[1]}: a day soon after that month plans on them."
+            if span is not None and span[1] < (day - timedelta(days=120)).strftime("%Y-%m")
+            else ""
+        )
     )
 edited = st.data_editor(
     safe_display_frame(table),
