@@ -51,6 +51,8 @@ def _loose(path: Path) -> bool:
 def _tighten(path: Path, mode: int) -> bool:
     if path.is_symlink() or not path.exists() or not _loose(path):
         return False
+    if path.is_dir() and path.stat().st_mode & stat.S_ISVTX:
+        return False  # a shared folder such as /tmp: never a store's own
     os.chmod(path, mode)
     return True
 
@@ -86,16 +88,18 @@ def write_private(path: str | Path, data: bytes | str, *, encoding: str = "utf-8
     return Path(path)
 
 
-def tighten_data_dir(data_dir: str | Path) -> list[Path]:
-    """Make the data directory, the store's files and the private folders owner-only.
+def tighten_data_dir(data_dir: str | Path, *, root: bool = True) -> list[Path]:
+    """Make the data directory (with ``root``), the store's files and the private
+    folders owner-only.
 
-    Returns what was tightened (each is logged). Symbolic links are left alone.
+    Returns what was tightened (each is logged). Symbolic links are left alone, and so
+    is a folder with the sticky bit (a shared folder such as ``/tmp``, never a store's).
     """
     d = Path(data_dir)
     if not d.is_dir():
         return []
     done: list[Path] = []
-    if _tighten(d, PRIVATE_DIR):
+    if root and _tighten(d, PRIVATE_DIR):
         done.append(d)
     for name in STORE_FILES:
         if _tighten(d / name, PRIVATE_FILE):

@@ -151,3 +151,19 @@ def test_the_data_page_deletes_an_upload_once_imported(tmp_path, monkeypatch) ->
     assert at.session_state["last_import"]["accepted"] == 48
     st.cache_resource.clear()
     shutil.rmtree(d)
+
+
+def test_a_shared_folder_is_never_tightened(tmp_path) -> None:
+    """A store file or data directory given in a shared (sticky) folder such as /tmp
+    leaves that folder as it is."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    Store(f"sqlite:///{shared / 'x.sqlite'}", shared).close()
+    assert mode(shared) == 0o1777
+    assert mode(shared / "x.sqlite") == 0o600
+    other = tmp_path / "other"
+    other.mkdir()
+    other.chmod(0o755)
+    Store(f"sqlite:///{shared / 'y.sqlite'}", other).close()  # not the store's own folder
+    assert mode(other) == 0o755

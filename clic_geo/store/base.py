@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from clic_geo._errors import StoreError
-from clic_geo.files import private_dir, tighten_data_dir, write_private
+from clic_geo.files import tighten_data_dir, write_private
 from clic_geo.geo.crs import WGS84
 from clic_geo.schema import Col
 from clic_geo.store import tables as T  # noqa: N812 - T.incidents reads like SQL
@@ -88,7 +88,7 @@ def _private_sqlite_file(path: Path) -> None:
                 "or move it away to start a new store"
             )
         return
-    private_dir(path.parent)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the data dir: tightened after
     write_private(path, b"")
     con = sqlite3.connect(path)  # WAL mode writes the header: the file is never left empty
     try:
@@ -109,11 +109,15 @@ class StoreBase:
     def __init__(self, url: str, data_dir: str | Path, *, migrate: bool = True) -> None:
         self.url = url
         self.data_dir = Path(data_dir)
+        own_dir = False  # the data directory is the store file's own folder
         if url.startswith("sqlite:///"):
             db = url.removeprefix("sqlite:///").split("?", 1)[0]
             if db and db != ":memory:":
                 _private_sqlite_file(Path(db))
-                tighten_data_dir(self.data_dir)
+                own_dir = Path(db).resolve().parent == self.data_dir.resolve()
+        # the rejects and uploads folders on any database; the folder itself only when
+        # it is the store's own (never a shared folder such as /tmp)
+        tighten_data_dir(self.data_dir, root=own_dir)
         try:
             self.engine: Engine = sa.create_engine(url, future=True)
         except (sa.exc.ArgumentError, ImportError) as exc:
