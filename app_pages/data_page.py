@@ -167,6 +167,16 @@ cols[0].metric("Incidents", f"{counts['incidents']:,}")
 cols[1].metric("Addresses of concern", f"{counts['addresses']:,}")
 cols[2].metric("Visits", f"{counts['visits']:,}")
 cols[3].metric("County lines", f"{counts['county_lines']:,}")
+none_yet = [
+    KINDS[k].lower()
+    for k, table in (("addresses", "addresses"), ("visits", "visits"), ("lines", "county_lines"))
+    if not counts[table]
+]
+if none_yet and not inc.empty:
+    st.caption(
+        f"No {', '.join(none_yet)} yet: import them above (*What the file holds*) to plan "
+        "visits to addresses and to fill the partnership's figures."
+    )
 
 st.subheader("How much to trust the hotspot map, on this data")
 st.caption(
