@@ -56,6 +56,7 @@ __all__ = [
     "hotspots_key",
     "load_hotspots",
     "load_trust",
+    "needs_refresh",
     "refresh",
     "save_hotspots",
     "save_trust",
@@ -234,6 +235,15 @@ def load_trust(
     return Stored(
         summary, row.data_version, row.computed_at, row.data_version < v or month != before_month
     )
+
+
+def needs_refresh(store: Store) -> bool:
+    """True when a stored result is older than the data, or none is stored for data."""
+    stamps = store.result_stamps()
+    if not stamps:
+        return not store.is_empty()
+    v = store.data_version()
+    return any(dv < v for _k, _key, dv, _fp in stamps)
 
 
 # ----------------------------------------------------------------------------- writing
