@@ -346,13 +346,12 @@ def refresh(
     fp = fingerprint(inc)
     report = RefreshReport(data_version=v)
     before_month = (today or date.today()).strftime("%Y-%m")
-    # results whose incidents did not change are current again; the others go (a
-    # result for a period or categories no page shows by default is computed again
-    # when someone asks for it)
+    # results whose incidents did not change are current again; the others stay
+    # readable (shown as out of date) until replaced, then go at the end (a result for
+    # a period or categories no page shows by default is computed again when asked for)
     report.kept = store.restamp_results(fp, v)
-    report.dropped = store.drop_results(keep_fingerprint=fp)
     if force:
-        report.dropped += store.drop_results()
+        store.restamp_results("", -1, match_all=True)
     targets: list[str | None] = list(area_ids) if area_ids is not None else [None, *areas.ids]
     area_km2 = {a.id: a.area_km2 for a in areas}
     jobs: list[tuple[str, str | None, tuple[date, date] | None]] = []
@@ -394,6 +393,8 @@ def refresh(
                 report.computed.append(label)
         if progress is not None:
             progress(i, len(jobs), label)
+    if area_ids is None:  # the other areas' results stay, out of date, until theirs
+        report.dropped = store.drop_results(keep_fingerprint=fp)
     report.seconds = time.perf_counter() - t0
     log.info(
         "derived results refreshed for data version %d: %d computed, %d kept, %d dropped, %.1f s",

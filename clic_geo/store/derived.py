@@ -86,14 +86,18 @@ class DerivedResults(StoreBase):
             ).all()
         return [(r[0], r[1], int(r[2]), r[3]) for r in rows]
 
-    def restamp_results(self, fingerprint: str, data_version: int) -> int:
+    def restamp_results(
+        self, fingerprint: str, data_version: int, *, match_all: bool = False
+    ) -> int:
         """Mark every result computed from incidents with ``fingerprint`` as current for
-        ``data_version`` (a write that left the incidents alone, e.g. a visit)."""
+        ``data_version`` (a write that left the incidents alone, e.g. a visit); with
+        ``match_all``, every result (e.g. version -1: out of date, to recompute)."""
         t = T.derived_results
+        where = [] if match_all else [t.c.fingerprint == fingerprint]
         with self.engine.begin() as conn:
             return conn.execute(
                 sa.update(t)
-                .where(t.c.fingerprint == fingerprint, t.c.data_version < data_version)
+                .where(*where, t.c.data_version != data_version)
                 .values(data_version=int(data_version))
             ).rowcount
 
