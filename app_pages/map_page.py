@@ -59,9 +59,18 @@ TREND_DASHES = {
 def incident_points(
     v: int, area: str, start: date, end: date, cats: tuple[str, ...]
 ) -> pd.DataFrame:
-    inc = c.incidents(v, area, start, end)
-    inc = inc[inc[Col.CATEGORY].isin(cats)]
-    sev = c.resources().settings
+    res = c.resources()
+    # only the columns the map draws (police.uk rows carry long attribute texts)
+    cols = [Col.CATEGORY, Col.LAT, Col.LON, Col.LOCATION]
+    inc = c.db_retry(
+        res.store.incidents,
+        area=c._area_arg(area),
+        start=start,
+        end=end,
+        categories=list(cats),
+        columns=cols,
+    )
+    sev = res.settings
     inc = inc.assign(w=inc[Col.CATEGORY].map(sev.severity_of))
     return mapping.aggregate_points(inc, weight="w", label=Col.LOCATION)
 

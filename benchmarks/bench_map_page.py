@@ -373,8 +373,8 @@ def machine() -> str:
 #: The officer each store's benchmark signs in as.
 ACCOUNTS = {
     "demo": ("demo-officer", "officer-demo-1clic"),
-    "police-uk": ("bench-officer", "bench-officer-password-1clic"),
-    "generated": ("bench-officer", "bench-officer-password-1clic"),
+    "police-uk": ("bench-officer", "cumbria-map-test-7731"),
+    "generated": ("bench-officer", "cumbria-map-test-7731"),
 }
 REAL = ROOT.parent / "shared" / "data" / "police_uk_cumbria" / "street"
 #: Four addresses of concern (fictional), so the map has them to draw.
@@ -390,7 +390,9 @@ ADDRESSES = (
 def cli(data_dir: Path, *args: str, stdin: str | None = None) -> None:
     """Run ``clic-geo`` as a user does (its own process)."""
     cmd = [sys.executable, "-m", "clic_geo", "--data-dir", str(data_dir), *args]
-    subprocess.run(cmd, input=stdin, text=True, check=True, capture_output=True)
+    done = subprocess.run(cmd, input=stdin, text=True, capture_output=True)
+    if done.returncode:
+        raise RuntimeError(f"clic-geo {' '.join(args[:2])} failed: {done.stderr.strip()}")
 
 
 def generated_months(folder: Path, n_months: int = 12, seed: int = 7) -> list[Path]:

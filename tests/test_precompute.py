@@ -243,3 +243,27 @@ def test_stale_trust_month_is_recomputed(app_env) -> None:  # noqa: F811
     got = derived.load_trust(store, None, derived.DEFAULT_CATEGORIES, month)
     assert got is not None and not got.stale
     store.close()
+
+
+@pytest.mark.slow
+def test_stored_results_on_postgis(pg_url: str, tmp_path: Path) -> None:
+    settings = load_settings(tmp_path / "pg", database_url=pg_url)
+    store = Store.open(settings)
+    areas = load_areas(settings.areas_dir)
+    import_file(
+        incidents_csv(tmp_path, 12, day="2026-09-03"), "incidents", settings=settings, store=store
+    )
+    r = derived.refresh(store, areas)
+    assert len(r.computed) == 2 * (1 + len(areas.ids))  # one period (17 days), the trust test
+    first, last = store.date_span()
+    period = derived.default_period(first, last, 3)
+    got = derived.load_hotspots(store, "barrow", *period, derived.DEFAULT_CATEGORIES)
+    assert got is not None and not got.stale and len(got.value.hotspots) >= 1
+    import_file(
+        incidents_csv(tmp_path, 4, day="2026-09-03"), "incidents", settings=settings, store=store
+    )
+    assert derived.load_hotspots(store, "barrow", *period, derived.DEFAULT_CATEGORIES).stale
+    assert derived.needs_refresh(store)
+    derived.refresh(store, areas)
+    assert not derived.needs_refresh(store)
+    store.close()
