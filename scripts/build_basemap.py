@@ -77,9 +77,7 @@ def build(shared: Path, out_dir: Path) -> Path:
     roads = bm.merge_lines(roads)
     rivers = bm.read_layer(osm / "osm_rivers_cumbria.geojson", "water", bbox=bbox, simplify=25)
     rivers = bm.merge_lines(rivers)
-    lakes = bm.read_layer(
-        osm / "osm_natural_water_cumbria.geojson", "water", bbox=bbox, simplify=8
-    )
+    lakes = bm.read_layer(osm / "osm_natural_water_cumbria.geojson", "water", bbox=bbox, simplify=8)
     lakes = lakes[lakes.to_crs(geo.BNG).area >= 2000]
 
     land = gpd.read_file(shared / "boundaries_cumbria" / "lsoa_2011_cumbria.geojson")

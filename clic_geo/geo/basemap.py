@@ -42,8 +42,8 @@ __all__ = [
     "KINDS",
     "ROAD_CLASSES",
     "for_view",
-    "merge_lines",
     "from_geojson",
+    "merge_lines",
     "read_builtin",
     "read_layer",
     "simplify_m",
@@ -90,7 +90,9 @@ def _col(df: pd.DataFrame, names: Sequence[str]) -> pd.Series:
     lower = {str(c).lower(): c for c in df.columns}
     for n in names:
         if n in lower:
-            return df[lower[n]].astype(object).where(df[lower[n]].notna(), "").astype(str).str.strip()
+            return (
+                df[lower[n]].astype(object).where(df[lower[n]].notna(), "").astype(str).str.strip()
+            )
     return pd.Series("", index=df.index, dtype=object)
 
 
@@ -200,7 +202,11 @@ def _normalise(gdf: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
     )
     out = out[out.geometry.notna() & ~out.geometry.is_empty]
     if kind in ("water", "buildings"):
-        out = out[out.geometry.geom_type.isin(["Polygon", "MultiPolygon", "LineString", "MultiLineString"])]
+        out = out[
+            out.geometry.geom_type.isin(
+                ["Polygon", "MultiPolygon", "LineString", "MultiLineString"]
+            )
+        ]
     return out.reset_index(drop=True)
 
 
@@ -232,7 +238,9 @@ def read_layer(
     """
     p = Path(path)
     if kind is not None and kind not in KINDS:
-        raise InputFileError(f"unknown base layer kind {kind!r}; expected one of {', '.join(KINDS)}")
+        raise InputFileError(
+            f"unknown base layer kind {kind!r}; expected one of {', '.join(KINDS)}"
+        )
     if not p.is_file():
         raise InputFileError(f"base map file not found: {p}")
     if p.name.lower().endswith((".pbf", ".osm", ".osm.bz2")):
