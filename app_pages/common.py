@@ -35,6 +35,7 @@ from clic_geo.demo.accounts import sync_demo_accounts
 from clic_geo.demo.seeding import seed_demo
 from clic_geo.geo.areas import AreaSet, ServiceArea, load_areas, load_service_area
 from clic_geo.hotspots.forecast import TrustSummary, trust_summary
+from clic_geo.reporting.base_layer import add_base_layer, view_bounds
 from clic_geo.reporting.maps import MapAssets, offline_map
 from clic_geo.settings import Settings, load_settings
 from clic_geo.store import Store
@@ -273,11 +274,15 @@ def day_span(v: int) -> tuple[date, date] | None:
     return db_retry(resources().store.date_span)
 
 
-def base_map(center: tuple[float, float], zoom: int) -> folium.Map:
-    """An empty map with the configured tiles (or none), the locally served map
-    libraries and the police-data attribution: what every page's map starts from."""
+def base_map(
+    center: tuple[float, float], zoom: int, bounds: tuple[float, ...] | None = None
+) -> folium.Map:
+    """A map with the base layer (roads, water, places: the stored layers or the shipped
+    Cumbria one) under where the data will go, or the configured tiles instead, the
+    locally served map libraries and the attributions: what every page's map starts from.
+    ``bounds`` (lon/lat) is what the map will show (default: from centre and zoom)."""
     res = resources()
-    return offline_map(
+    m = offline_map(
         center=center,
         zoom=zoom,
         tile_url=res.settings.tile_url,
@@ -285,6 +290,12 @@ def base_map(center: tuple[float, float], zoom: int) -> folium.Map:
         assets=res.assets,
         attribution=ATTRIBUTION_POLICE,
     )
+    if not res.settings.tile_url:
+        layer, credit = db_retry(res.store.base_features)
+        add_base_layer(
+            m, layer, bounds=bounds or view_bounds(center, zoom), zoom=zoom, attribution=credit
+        )
+    return m
 
 
 def to_gdf(df: pd.DataFrame) -> gpd.GeoDataFrame:
