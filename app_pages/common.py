@@ -25,7 +25,7 @@ import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
 
-from clic_geo._errors import StoreError
+from clic_geo._errors import ClicGeoError, StoreError
 from clic_geo.access.audit import Action, AuditOutcome, record
 from clic_geo.access.audit_log import record_action
 from clic_geo.access.auth import AuthenticationError, AuthPolicy, SessionExpiredError
@@ -34,6 +34,8 @@ from clic_geo.access.identity import Role, Session, User
 from clic_geo.demo.accounts import sync_demo_accounts
 from clic_geo.demo.seeding import seed_demo
 from clic_geo.geo.areas import AreaSet, ServiceArea, load_areas, load_service_area
+from clic_geo.geo.network import DistanceModel, load_network, route_path
+from clic_geo.geo.water import WaterAwareLine
 from clic_geo.hotspots.forecast import TrustSummary, trust_summary
 from clic_geo.reporting.base_layer import add_base_layer, view_bounds
 from clic_geo.reporting.maps import MapAssets, offline_map
@@ -296,6 +298,40 @@ def base_map(
             m, layer, bounds=bounds or view_bounds(center, zoom), zoom=zoom, attribution=credit
         )
     return m
+
+
+@st.cache_resource(show_spinner="Reading the streets and the water…", max_entries=16)
+def _distance_model(area_id: str, detour: float, layers: tuple[int, ...]) -> DistanceModel:
+    res = resources()
+    minx, miny, maxx, maxy = res.areas.get(area_id).geometry.bounds
+    bounds = (minx - 0.02, miny - 0.02, maxx + 0.02, maxy + 0.02)
+    if res.settings.street_network:
+        try:
+            return load_network(res.settings.street_network, bbox=bounds, fallback_detour=detour)
+        except ClicGeoError:
+            log.warning("street network unusable; routing round water instead", exc_info=True)
+    base, _ = res.store.base_features(("water", "roads"))
+    return WaterAwareLine(
+        base[base["kind"] == "water"],
+        base[base["kind"] == "roads"],
+        bounds=bounds,
+        detour_factor=detour,
+    )
+
+
+def distance_model(area_id: str, detour: float) -> DistanceModel:
+    """How the Plan page estimates walks in an area: over the configured street network
+    (``street_network`` in settings.toml), else straight lines routed round the base
+    map's water and over its bridges. Built once per area and base map."""
+    layers = tuple(r["id"] for r in db_retry(resources().store.base_layers))
+    return _distance_model(area_id, float(detour), layers)
+
+
+def plan_path(plan: Any) -> list[tuple[float, float]]:
+    """The planned route as drawn: start, stops, end, each leg as it is walked."""
+    r = plan.route
+    pts = [r.start, *((s.latitude, s.longitude) for s in r.stops), r.end]
+    return route_path(distance_model(plan.area.id, plan.request.detour_factor), pts)
 
 
 def to_gdf(df: pd.DataFrame) -> gpd.GeoDataFrame:

@@ -175,7 +175,7 @@ def build_map(
             }
             for s in route.stops
         ]
-        mapping.add_route(m, stops)
+        mapping.add_route(m, stops, path=c.plan_path(plan))
         legend.append((mapping.PALETTE["route"], "Planned route (numbered stops)"))
     mapping.add_legend(m, legend, title="Legend")
     return m

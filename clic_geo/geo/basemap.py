@@ -117,7 +117,17 @@ def _to_wgs84(gdf: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
             f"{path.name} has no coordinate reference system; save it with one "
             "(e.g. EPSG:27700 for British National Grid) and import again"
         )
-    return gdf.to_crs(geo.WGS84) if gdf.crs.to_epsg() != 4326 else gdf
+    if gdf.crs.to_epsg() == 4326:
+        minx, miny, maxx, maxy = gdf.total_bounds
+        if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+            raise InputFileError(
+                f"{path.name} says its coordinates are longitude/latitude but they are not "
+                f"(they reach {maxx:,.0f}, {maxy:,.0f}): its CRS is missing or wrong; GeoJSON "
+                "without a CRS must be in longitude/latitude, so save it with its real CRS "
+                "(e.g. as a GeoPackage in EPSG:27700)"
+            )
+        return gdf
+    return gdf.to_crs(geo.WGS84)
 
 
 def _read_osm(path: Path, kind: str | None, bbox) -> gpd.GeoDataFrame:
@@ -150,8 +160,9 @@ def _read_osm(path: Path, kind: str | None, bbox) -> gpd.GeoDataFrame:
                     parts.append(_normalise(b, "buildings"))
         if kind in (None, "places"):
             pts = pyogrio.read_dataframe(path, layer="points", **kw)
-            other = _col(pts, ["other_tags"])
-            place = other.str.extract(r'"place"=>"([^"]+)"', expand=False).fillna("")
+            place = _col(pts, ["place"])
+            other = _col(pts, ["other_tags"]).str.extract(r'"place"=>"([^"]+)"', expand=False)
+            place = place.where(place != "", other.fillna(""))
             pts = pts.assign(place=place)[place != ""]
             if len(pts):
                 parts.append(_normalise(pts, "places"))
@@ -341,7 +352,7 @@ def for_view(
     gdf: gpd.GeoDataFrame, bounds: Sequence[float], zoom: int, *, margin: float = 0.25
 ) -> gpd.GeoDataFrame:
     """The part of a layer one map needs: inside ``bounds`` (lon/lat box, widened by
-    ``margin`` of its size), the classes drawn from ``zoom`` down to two levels less
+    ``margin`` of its size), the classes drawn from ``zoom`` or one level closer
     (so a user zooming out a little still sees them), simplified to about half a screen
     pixel of the smallest zoom those features are drawn at.
     """
@@ -350,7 +361,7 @@ def for_view(
     minx, miny, maxx, maxy = bounds
     dx, dy = (maxx - minx) * margin, (maxy - miny) * margin
     box = (minx - dx, miny - dy, maxx + dx, maxy + dy)
-    keep = gdf["cls"].map(MIN_ZOOM).fillna(12).to_numpy() <= zoom + 2
+    keep = gdf["cls"].map(MIN_ZOOM).fillna(12).to_numpy() <= zoom + 1
     keep &= gdf["kind"].to_numpy() != "places"
     sub = gdf[keep]
     sub = sub.iloc[sub.sindex.query(shapely.box(*box), predicate="intersects")]

@@ -81,16 +81,19 @@ def road_labels(gdf: gpd.GeoDataFrame, spacing_m: float = LABEL_SPACING_M) -> li
     roads = gdf[(gdf["kind"] == "roads") & (gdf["name"] != "")]
     if roads.empty:
         return []
-    g = roads.to_crs(geo.BNG)
+    # in web Mercator, as on the screen (angles as drawn; metres stretched by 1/cos(lat))
+    g = roads.to_crs(3857)
+    miny, maxy = roads.total_bounds[1::2]
+    spacing_m /= math.cos(math.radians((miny + maxy) / 2))
     out, seen = [], set()
     for geom, name, ref in zip(g.geometry, g["name"], g["ref"], strict=True):
         for line in getattr(geom, "geoms", [geom]):
-            if line.geom_type != "LineString" or line.length < 80:
+            if line.geom_type != "LineString" or line.length < 130:
                 continue
             n = max(1, int(line.length // spacing_m))
             for i in range(n):
                 d = line.length * (i + 0.5) / n
-                p, q = line.interpolate(max(d - 15, 0)), line.interpolate(min(d + 15, line.length))
+                p, q = line.interpolate(max(d - 25, 0)), line.interpolate(min(d + 25, line.length))
                 cell = (name, int(p.x // spacing_m), int(p.y // spacing_m))
                 if cell in seen:
                     continue
@@ -104,8 +107,9 @@ def road_labels(gdf: gpd.GeoDataFrame, spacing_m: float = LABEL_SPACING_M) -> li
                 out.append((mid.x, mid.y, round(angle), f"{name} ({ref})" if ref else name))
     if not out:
         return []
-    arr = np.array([(x, y) for x, y, _, _ in out])
-    lon, lat = geo.to_wgs84(arr[:, 0], arr[:, 1])
+    pts = gpd.GeoSeries(gpd.points_from_xy(*np.array([o[:2] for o in out]).T), crs=3857)
+    pts = pts.to_crs(geo.WGS84)
+    lon, lat = pts.x.to_numpy(), pts.y.to_numpy()
     return [
         [round(float(a), 5), round(float(b), 5), ang, escape(t)]
         for a, b, (_, _, ang, t) in zip(lat, lon, out, strict=True)
@@ -148,7 +152,9 @@ def base_payload(
         )
         if n
     ]
-    out = {"type": "FeatureCollection", "features": feats}, road_labels(shapes), place_labels
+    # road names only where they will be shown (street zoom, or one zoom in from here)
+    roads = road_labels(shapes) if zoom + 1 >= LABEL_ZOOM["road"] else []
+    out = {"type": "FeatureCollection", "features": feats}, roads, place_labels
     cache[key] = out
     return out
 
