@@ -48,7 +48,7 @@ def test_a_walk_to_walney_goes_over_the_jubilee_bridge(barrow: WaterAwareLine) -
     assert barrow.n_bridges >= 1
     assert m[0, 1] == m[1, 0]
     assert m[0, 1] > 1.3 * crow * 1.5  # far more than the straight-line estimate
-    assert notes and "bridge" in notes[0]
+    assert notes and "over a bridge" in notes[0]
     path = route_path(barrow, [HINDPOOL, NORTH_WALNEY])
     assert path[0] == HINDPOOL and path[-1] == NORTH_WALNEY
     # it passes the bridge (Jubilee Bridge is at 54.1076, -3.2437)
@@ -89,6 +89,13 @@ def test_an_island_with_no_bridge_keeps_the_straight_line_and_says_so() -> None:
     m, notes = model.matrix_m(e, n)
     assert m[0, 1] == pytest.approx(1.3 * 800)  # to the island: straight, flagged
     assert any("no bridge" in x for x in notes)
+    # a point in the water (on a quay) is walked from the nearest bank
+    q = np.array([e0 - 300, e0 + 150]), np.array([n0 + 500, n0 + 500])
+    mq, _ = model.matrix_m(*q)
+    assert mq[0, 1] == pytest.approx(1.3 * 450)
+    mq, notes = model.matrix_m(np.array([e0 + 1300, e0 + 150]), np.array([n0 + 500, n0 + 500]))
+    assert mq[0, 1] > 1.3 * 1300 + 150  # round the lake to its west bank, then out to the quay
+    assert not any("no bridge" in x for x in notes)
     # round the lake from west to east: longer than across, and stays dry
     assert m[0, 2] > 1.3 * 1600
     path = model.leg_path((e[0], n[0]), (e[2], n[2]))

@@ -349,7 +349,7 @@ MIN_ZOOM = {
 
 
 def for_view(
-    gdf: gpd.GeoDataFrame, bounds: Sequence[float], zoom: int, *, margin: float = 0.25
+    gdf: gpd.GeoDataFrame, bounds: Sequence[float], zoom: int, *, margin: float = 0.75
 ) -> gpd.GeoDataFrame:
     """The part of a layer one map needs: inside ``bounds`` (lon/lat box, widened by
     ``margin`` of its size), the classes drawn from ``zoom`` or one level closer

@@ -83,6 +83,7 @@ class WaterAwareLine:
         self.water = shapely.union_all(polys) if polys else shapely.Polygon()
         self._test = self.water.buffer(-_BANK_M)
         shapely.prepare(self._test)
+        self._bank: shapely.Geometry | None = None
         self.n_bridges = 0
         self._graph = self._build(roads, box)
 
@@ -146,6 +147,21 @@ class WaterAwareLine:
         dry = ~self._crosses(p[i], q[j])
         return sparse.csr_matrix((d[dry], (i[dry], j[dry])), shape=(len(p), len(q)))
 
+    def _ashore(self, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Points in the water (a quay, a moored boat, a coast drawn a little inland) moved
+        to the nearest bank, and how far each was moved (metres)."""
+        moved = pts.copy()
+        if len(pts) and not self._test.is_empty:
+            inside = shapely.contains_xy(self._test, pts[:, 0], pts[:, 1])
+            if inside.any():
+                if self._bank is None:
+                    self._bank = self.water.buffer(_BANK_M).boundary
+                    shapely.prepare(self._bank)
+                for i in np.flatnonzero(inside):
+                    q = self._bank.interpolate(self._bank.project(shapely.Point(pts[i])))
+                    moved[i] = (q.x, q.y)
+        return moved, np.hypot(*(moved - pts).T)
+
     def _full(self, pts: np.ndarray) -> tuple[sparse.csr_matrix, int]:
         """The graph with ``pts`` added as the first nodes (weights: walked metres)."""
         g, n = self._graph, len(pts)
@@ -167,7 +183,7 @@ class WaterAwareLine:
         e = np.asarray(easting, dtype=float)
         n = np.asarray(northing, dtype=float)
         out, _ = self.straight.matrix_m(e, n)
-        pts = np.c_[e, n]
+        pts, off = self._ashore(np.c_[e, n])
         i, j = np.triu_indices(len(pts), k=1)
         wet = self._crosses(pts[i], pts[j])
         if not wet.any():
@@ -178,21 +194,21 @@ class WaterAwareLine:
         row = {s: r for r, s in enumerate(src)}
         stuck = 0
         for a, b in zip(i[wet], j[wet], strict=True):
-            d = dist[row[a], b]
+            d = dist[row[a], b] + off[a] + off[b]
             if np.isfinite(d):
                 out[a, b] = out[b, a] = max(d, out[a, b])
             else:
                 stuck += 1
-        routed = int(wet.sum()) - stuck
         notes = []
-        if routed:
+        if int(wet.sum()) > stuck:
             notes.append(
-                f"{routed} walk(s) between stops would cross water in a straight line: "
-                "estimated round it or over a bridge"
+                "Walks that would cross water in a straight line are estimated round it "
+                "or over a bridge."
             )
         if stuck:
             notes.append(
-                f"{stuck} walk(s) cross water with no bridge in the base map: straight line used"
+                "Some places are cut off by water with no bridge in the base map: the "
+                "straight line is used to reach them."
             )
         del m
         return out, tuple(notes)
@@ -208,7 +224,7 @@ class WaterAwareLine:
 
     def leg_path(self, a: tuple[float, float], b: tuple[float, float]) -> list[tuple[float, float]]:
         """The path of one leg, ``(easting, northing)`` points from ``a`` to ``b``."""
-        pts = np.array([a, b], dtype=float)
+        pts, off = self._ashore(np.array([a, b], dtype=float))
         if not self._crosses(pts[:1], pts[1:])[0]:
             return [tuple(a), tuple(b)]
         graph, _ = self._full(pts)
@@ -220,4 +236,9 @@ class WaterAwareLine:
         while k >= 0:
             seq.append(k)
             k = pred[k]
-        return [tuple(map(float, allpts[s])) for s in reversed(seq)]
+        path = [tuple(map(float, allpts[s])) for s in reversed(seq)]
+        if off[0] > 0:
+            path.insert(0, tuple(a))
+        if off[1] > 0:
+            path.append(tuple(b))
+        return path

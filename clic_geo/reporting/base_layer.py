@@ -152,8 +152,8 @@ def base_payload(
         )
         if n
     ]
-    # road names only where they will be shown (street zoom, or one zoom in from here)
-    roads = road_labels(shapes) if zoom + 1 >= LABEL_ZOOM["road"] else []
+    # road names for a town or street view (a county view zoomed to a street has none)
+    roads = road_labels(shapes) if zoom + 3 >= LABEL_ZOOM["road"] else []
     out = {"type": "FeatureCollection", "features": feats}, roads, place_labels
     cache[key] = out
     return out
