@@ -225,3 +225,25 @@ def test_road_names_follow_the_roads_and_are_escaped() -> None:
     )
     [(_, _, angle, text)] = road_labels(hostile)
     assert angle == 0 and "<img" not in text and "&lt;img" in text
+
+
+def test_the_meeting_pack_map_draws_the_base_map_under_the_shapes() -> None:
+    from clic_geo.geo.areas import load_areas
+    from clic_geo.reporting.svg import _map_svg
+    from clic_geo.settings import REPO_ROOT
+
+    area = load_areas(REPO_ROOT / "boundaries").get("barrow")
+    square = shapely.box(-3.23, 54.11, -3.22, 54.12)
+    svg = _map_svg(
+        area,
+        [(square, "#440154", "a square", "#1")],
+        title="t",
+        base=(bm.read_builtin(), "<b>© OpenStreetMap contributors</b>"),
+    )
+    plain = _map_svg(area, [(square, "#440154", "a square", "#1")], title="t")
+    assert BASE_STYLE["sea"]["fill"] in svg and BASE_STYLE["primary"]["color"] in svg
+    assert BASE_STYLE["sea"]["fill"] not in plain
+    # under the data: every base path comes before the data's shape
+    assert svg.index(BASE_STYLE["primary"]["color"]) < svg.index("#440154")
+    assert "Base map: &lt;b&gt;© OpenStreetMap contributors&lt;/b&gt;" in svg
+    assert len(svg) < 150_000
