@@ -15,9 +15,11 @@ same code ``clic-geo basemap import`` runs on a force's own files):
    the coastline: ``boundaries_cumbria/lsoa_2011_cumbria.geojson``): the sea is
    :data:`SEA_MASK` (a coarse hand-drawn polygon over the Irish Sea, the Solway Firth
    and Morecambe Bay, whose edges over land lie on Cumbrian land or on the far side
-   of the firth) minus the land; it includes the Walney Channel, the Duddon, Leven
-   and Kent estuaries. Simplified to 15 m. Its class is ``sea``.
-4. Everything clipped to the service area's box plus 3 km, coordinates to 5
+   of the firth) minus the land, out to 8 km from the coast (so its outer edge follows
+   the coast rather than the mask); it includes the Walney Channel, the Duddon, Leven
+   and Kent estuaries. Simplified to 20 m. Its class is ``sea``.
+4. Everything clipped to the service area's box plus 3 km (the sea: out to the mask's
+   west and south edges, so a county map shows no edge in the sea), coordinates to 5
    decimals (about 1 m), written as one GeoJSON FeatureCollection (target under 1 MB).
 
 Licences: OSM data are ODbL 1.0 ("© OpenStreetMap contributors", shown on every
@@ -45,7 +47,7 @@ from clic_geo.geo import crs as geo  # noqa: E402
 #: North edge: south of the Scottish shore of the Solway; south-east edge: across
 #: Morecambe Bay west of Morecambe and Silverdale (Lancashire).
 SEA_MASK = [
-    (-4.2, 53.95),
+    (-3.95, 53.95),
     (-3.05, 53.95),
     (-3.0, 54.05),
     (-2.93, 54.10),
@@ -61,8 +63,9 @@ SEA_MASK = [
     (-3.05, 54.99),
     (-3.30, 54.96),
     (-3.55, 54.90),
-    (-3.70, 54.86),
-    (-4.2, 54.75),
+    (-3.70, 54.80),
+    (-3.95, 54.70),
+    (-3.95, 53.95),
 ]
 
 
@@ -83,7 +86,8 @@ def build(shared: Path, out_dir: Path) -> Path:
     land = gpd.read_file(shared / "boundaries_cumbria" / "lsoa_2011_cumbria.geojson")
     land = land.to_crs(geo.BNG).union_all().buffer(0)
     mask = gpd.GeoSeries([shapely.Polygon(SEA_MASK)], crs=geo.WGS84).to_crs(geo.BNG).iloc[0]
-    sea = mask.difference(land)
+    # out to 8 km from the coast: a soft edge following the coast, not the mask's box
+    sea = mask.intersection(land.buffer(8000, quad_segs=4)).difference(land)
     sea_parts = [g for g in getattr(sea, "geoms", [sea]) if g.area > 50_000]
     sea = gpd.GeoDataFrame(
         {"kind": "water", "cls": "sea", "name": "", "ref": ""},
@@ -91,7 +95,9 @@ def build(shared: Path, out_dir: Path) -> Path:
         geometry=[shapely.MultiPolygon(sea_parts)],
         crs=geo.BNG,
     ).to_crs(geo.WGS84)
-    sea = bm.simplify_m(sea.clip(shapely.box(*bbox)), 20)
+    # the sea reaches the mask's west edge, so no box edge shows off the coast
+    sea_box = (SEA_MASK[0][0], SEA_MASK[0][1], bbox[2], bbox[3])
+    sea = bm.simplify_m(sea.clip(shapely.box(*sea_box)), 20)
 
     layer = gpd.GeoDataFrame(pd.concat([sea, lakes, rivers, roads], ignore_index=True))
     out_dir.mkdir(parents=True, exist_ok=True)
