@@ -295,7 +295,12 @@ def base_map(
     if not res.settings.tile_url:
         layer, credit = db_retry(res.store.base_features)
         add_base_layer(
-            m, layer, bounds=bounds or view_bounds(center, zoom), zoom=zoom, attribution=credit
+            m,
+            layer,
+            # pages may fit the map to their data afterwards: cover two zoom levels out
+            bounds=bounds or view_bounds(center, zoom - 2),
+            zoom=zoom,
+            attribution=credit,
         )
     return m
 

@@ -247,3 +247,16 @@ def test_the_meeting_pack_map_draws_the_base_map_under_the_shapes() -> None:
     assert svg.index(BASE_STYLE["primary"]["color"]) < svg.index("#440154")
     assert "Base map: &lt;b&gt;© OpenStreetMap contributors&lt;/b&gt;" in svg
     assert len(svg) < 150_000
+
+
+def test_an_osm_pbf_extract_reads_like_the_xml(tmp_path: Path) -> None:
+    import osmium
+
+    src = write_osm(tmp_path / "town.osm")
+    pbf = tmp_path / "town.osm.pbf"
+    with osmium.SimpleWriter(str(pbf)) as w:
+        for obj in osmium.FileProcessor(str(src)):
+            (w.add_node if obj.is_node() else w.add_way)(obj)
+    gdf = bm.read_layer(pbf, simplify=0)
+    assert sorted(gdf["kind"]) == ["places", "roads", "water"]
+    assert set(gdf["name"]) == {"Duke Street", "Cavendish Dock", "Barrow-in-Furness"}

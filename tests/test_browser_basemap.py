@@ -98,3 +98,18 @@ def test_map_and_plan_draw_base_roads_offline(tmp_path: Path) -> None:
         assert _check_base(frame) > 20
         page.screenshot(path=str(ARTIFACTS / "basemap-map-barrow.png"))
         assert ctx.blocked == [], f"requests left the machine: {ctx.blocked[:5]}"
+
+
+def test_the_partner_page_draws_the_base_map_under_the_squares(tmp_path: Path) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    with serve(tmp_path / "store") as url, browser() as ctx:
+        page = sign_in(ctx, url, "demo-housing", "housing-demo-1clic")
+        frame = page.frame_locator(MAP_FRAME).last
+        frame.locator(".leaflet-container").first.wait_for(timeout=90_000)
+        wait_idle(page)
+        assert _check_base(frame) > 5
+        # the partner's squares are in the overlay pane, above the base map's pane
+        assert frame.locator(".leaflet-overlay-pane path").count() >= 1
+        page.locator(MAP_FRAME).last.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "basemap-partner.png"))
+        assert ctx.blocked == [], f"requests left the machine: {ctx.blocked[:5]}"
