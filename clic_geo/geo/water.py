@@ -188,7 +188,7 @@ class WaterAwareLine:
         wet = self._crosses(pts[i], pts[j])
         if not wet.any():
             return out, ()
-        graph, m = self._full(pts)
+        graph, _ = self._full(pts)
         src = np.unique(np.r_[i[wet], j[wet]])
         dist = csgraph.dijkstra(graph, directed=False, indices=src)
         row = {s: r for r, s in enumerate(src)}
@@ -210,7 +210,6 @@ class WaterAwareLine:
                 "Some places are cut off by water with no bridge in the base map: the "
                 "straight line is used to reach them."
             )
-        del m
         return out, tuple(notes)
 
     def describe(self) -> str:
