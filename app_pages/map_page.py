@@ -159,7 +159,7 @@ def build_map(
         a = res.areas.get(area)
         center, zoom = (a.view_lat, a.view_lon), a.view_zoom
         minx, miny, maxx, maxy = a.geometry.bounds
-    m = c.base_map(center, zoom)
+    m = c.base_map(center, zoom, (minx, miny, maxx, maxy))
     m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(30, 30))
     legend = []
     if "boundaries" in layers:
@@ -227,7 +227,7 @@ def build_map(
             }
             for s in route.stops
         ]
-        mapping.add_route(m, stops)
+        mapping.add_route(m, stops, path=c.plan_path(plan))
         legend.append((mapping.PALETTE["route"], "Planned route (numbered stops)"))
     mapping.add_legend(m, legend, title="Legend")
     return m
@@ -331,7 +331,7 @@ if period is not None:
             + (
                 "configured tile server."
                 if c.resources().settings.tile_url
-                else "none (offline); set a tile URL in settings.toml to show streets."
+                else "roads and water drawn offline (clic-geo basemap list says which)."
             )
         )
     with right:

@@ -95,7 +95,7 @@ def route_map(plan: DayPlan):
     mapping.add_boundaries(m, res.areas_gdf[res.areas_gdf["id"] == a.id])
     r = plan.route
     stops = _route_stops(plan)
-    path = [(s["lat"], s["lon"]) for s in stops] + [r.end]
+    path = c.plan_path(plan)  # each leg as walked: on the streets, or round water
     if r.end != r.start:
         stops.append({"lat": r.end[0], "lon": r.end[1], "number": "E", "label": "End point"})
     mapping.add_route(m, stops, path=path)
@@ -111,6 +111,20 @@ def route_map(plan: DayPlan):
         title="Planned route",
     )
     return m
+
+
+def route_estimate_note(method: str) -> str:
+    """Which walking estimate the route used, in words (shown under the route map)."""
+    if method.startswith("walking network"):
+        return (
+            f"Walks measured on the street network ({method.removeprefix('walking network ')}); "
+            "the line follows those streets. The Map page shows this route too."
+        )
+    return (
+        f"No street network is loaded: walks are estimated as {method} (the line shows "
+        "that estimate; follow the streets). Set street_network in settings.toml to route "
+        "on the streets. The Map page shows this route too."
+    )
 
 
 def _audit(action: Action, area: str, **detail) -> None:
@@ -165,7 +179,7 @@ with st.sidebar:
         value=DEFAULT_DETOUR_FACTOR,
         step=0.05,
         key="plan_detour",
-        help="Straight-line distance times this (no street network is configured).",
+        help="Straight-line distance times this, where no street network is loaded.",
     )
     with st.expander("Minutes per visit"):
         minutes = tuple(
@@ -283,7 +297,12 @@ b1, b2 = st.columns([1, 4])
 go = b1.button("Plan the route", type="primary", key="plan_go")
 b2.caption(
     f"{len(must)} pinned, {len(out)} left out · {hours:g} h from {start_time:%H:%M} · "
-    f"{speed:g} km/h · straight line × {detour:g}"
+    f"{speed:g} km/h · "
+    + (
+        "street network"
+        if res.settings.street_network
+        else f"straight line × {detour:g}, round water"
+    )
 )
 if both:
     st.warning("A stop cannot be both pinned and left out: untick one of them.")
@@ -309,7 +328,8 @@ if go and not both and not start_problem:
     hs = area_hotspots(v, area_id, day) if with_hotspots else None
     try:
         with st.spinner("Planning the walk…"):
-            plan = plan_day(res.store, res.areas, request, hotspots=hs)
+            model = c.distance_model(area_id, float(detour))
+            plan = plan_day(res.store, res.areas, request, hotspots=hs, network=model)
     except InfeasiblePlanError as exc:
         st.error(_explain_infeasible(exc, cands))
     except ClicGeoError as exc:
@@ -340,11 +360,7 @@ if plan is not None:
                 returned_objects=[],
                 key="plan_map",
             )
-            st.caption(
-                f"Distances: {c.md(r.distance_method)}. The line joins the stops in order as the "
-                "crow flies; follow the streets. The Map page shows this route too "
-                "(layer *Planned route*)."
-            )
+            st.caption(c.md(route_estimate_note(r.distance_method)))
         with right:
             m1, m2, m3 = st.columns(3)
             m1.metric("Stops", len(r.stops))
