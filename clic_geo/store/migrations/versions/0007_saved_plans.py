@@ -1,7 +1,7 @@
 """Saved visit plans: one row per version of an area's plan for a day.
 
 Revision ID: 0007
-Revises: 0004 (relinked to the previous revision when the branches are merged)
+Revises: 0006
 Create Date: 2026-12-07
 
 The planner saves every route it plans for an area and day as a new version, with
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
