@@ -15,6 +15,8 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages import common as c
+from app_pages import signin
+from app_pages.errors import report_error
 from clic_geo.access.auth import logout
 from clic_geo.access.identity import Role
 
@@ -30,11 +32,6 @@ st.set_page_config(
 )
 st.markdown(c.COMPACT_CSS, unsafe_allow_html=True)  # a constant: layout only, no data
 
-with st.spinner("Opening the store (the first start of the demo prepares its data)…"):
-    res = c.resources()
-
-user = c.current_user()
-
 
 def _page(path: str, title: str, icon: str, url: str, *, default: bool = False) -> st.Page:
     return st.Page(
@@ -42,33 +39,47 @@ def _page(path: str, title: str, icon: str, url: str, *, default: bool = False) 
     )
 
 
-if user is None:
-    pages = [_page("login_page.py", "Sign in", "login", "login", default=True)]
-elif user.role == Role.PARTNER:
-    pages = [_page("partner_page.py", "Partnership figures", "groups", "partnership", default=True)]
-else:
-    pages = [
-        _page("map_page.py", "Map", "map", "map", default=True),
-        _page("plan_page.py", "Plan tomorrow", "directions_walk", "plan"),
-        _page("trends_page.py", "Trends", "trending_up", "trends"),
-        _page("data_page.py", "Data", "database", "data"),
-        _page("partner_page.py", "Partner view", "groups", "partnership"),
-        _page("audit_page.py", "Audit log", "history", "audit"),
-    ]
-    if user.role == Role.ADMIN:
-        pages.append(_page("admin_page.py", "Admin", "admin_panel_settings", "admin"))
-nav = st.navigation(pages)
-st.sidebar.caption("1-CLIC · County Lines Informed Cumbria")
-if user is not None:
-    with st.sidebar:
-        st.caption(
-            f"Signed in: {c.md(user.display_name)} · {c.md(user.organisation_name)} · "
-            f"{user.role.value}"
-        )
-        if st.button("Sign out", key="sign_out"):
-            logout(res.store, c.session())
-            for k in (c.SESSION_KEY, c.USER_KEY, "clic_viewed"):
-                st.session_state.pop(k, None)
-            st.rerun()
-c.demo_banner()
-nav.run()
+def main() -> None:
+    with st.spinner("Opening the store (the first start of the demo prepares its data)…"):
+        res = c.resources()
+    user = c.current_user()
+    if user is None:
+        pages = [_page("login_page.py", "Sign in", "login", "login", default=True)]
+    elif user.role == Role.PARTNER:
+        pages = [
+            _page("partner_page.py", "Partnership figures", "groups", "partnership", default=True)
+        ]
+    else:
+        pages = [
+            _page("map_page.py", "Map", "map", "map", default=True),
+            _page("plan_page.py", "Plan tomorrow", "directions_walk", "plan"),
+            _page("trends_page.py", "Trends", "trending_up", "trends"),
+            _page("data_page.py", "Data", "database", "data"),
+            _page("partner_page.py", "Partner view", "groups", "partnership"),
+            _page("audit_page.py", "Audit log", "history", "audit"),
+        ]
+        if user.role == Role.ADMIN:
+            pages.append(_page("admin_page.py", "Admin", "admin_panel_settings", "admin"))
+    nav = st.navigation(pages)
+    st.sidebar.caption("1-CLIC · County Lines Informed Cumbria")
+    if user is not None:
+        with st.sidebar:
+            st.caption(
+                f"Signed in: {c.md(user.display_name)} · {c.md(user.organisation_name)} · "
+                f"{user.role.value}"
+            )
+            if st.button("Sign out", key="sign_out"):
+                logout(res.store, c.session())
+                for k in (c.SESSION_KEY, c.USER_KEY, "clic_viewed"):
+                    st.session_state.pop(k, None)
+                signin.signed_out()  # the server clears the cookie on the next run
+                st.rerun()
+    c.demo_banner()
+    signin.render_handoff()
+    nav.run()
+
+
+try:
+    main()
+except Exception as exc:  # one handler around every page (st.stop/st.rerun pass through)
+    report_error(exc)
