@@ -31,9 +31,10 @@ def _cookies() -> dict[str, str]:
 def client_address() -> str | None:
     """The browser's address as the server saw it (for sign-in throttling)."""
     try:
-        return st.context.ip_address or None
+        ip = st.context.ip_address
     except Exception:
         return None
+    return ip if isinstance(ip, str) and ip else None
 
 
 def session_from_cookie(store: Store, retry) -> Session | None:

@@ -68,7 +68,7 @@ class ClientThrottle:
 
     @staticmethod
     def _key(client: str) -> str:
-        return hashlib.sha256(client.encode("utf-8", "replace")).hexdigest()[:24]
+        return hashlib.sha256(str(client).encode("utf-8", "replace")).hexdigest()[:24]
 
     def _prune(self, now: datetime) -> None:
         cutoff = now - timedelta(seconds=self.forget_after_s)
