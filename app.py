@@ -69,14 +69,18 @@ def main() -> None:
                 f"{user.role.value}"
             )
             if st.button("Sign out", key="sign_out"):
-                logout(res.store, c.session())
+                ended = c.session()
+                logout(res.store, ended)
                 for k in (c.SESSION_KEY, c.USER_KEY, "clic_viewed"):
                     st.session_state.pop(k, None)
-                signin.signed_out()  # the server clears the cookie on the next run
+                signin.signed_out(ended)  # the server clears the cookie on the next run
                 st.rerun()
     c.demo_banner()
     signin.render_handoff()
-    nav.run()
+    try:
+        nav.run()
+    finally:  # downloads the page offered are served to this session only
+        signin.remember_media(st.session_state.get(c.SESSION_KEY))
 
 
 try:

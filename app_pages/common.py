@@ -163,14 +163,11 @@ def current_user() -> User | None:
     except SessionExpiredError as exc:
         st.session_state.pop(SESSION_KEY, None)
         st.session_state["flash"] = str(exc).capitalize() + "."
-        signin.unbind()
         return None
     except AuthenticationError:
         st.session_state.pop(SESSION_KEY, None)
-        signin.unbind()
         return None
     st.session_state[USER_KEY] = user
-    signin.bind(session)
     return user
 
 

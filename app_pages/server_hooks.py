@@ -100,21 +100,8 @@ def _cookie(scope: dict) -> str | None:
 
 
 def _media_owner_ok(file_id: str, token: str) -> bool:
-    """True if a Streamlit session signed in with ``token`` holds this media file."""
-    from streamlit.runtime import Runtime
-
-    if not Runtime.exists():
-        return False
-    mgr = Runtime.instance().media_file_mgr
-    th = web_state.token_hash(token)
-    with mgr._lock:  # Streamlit's own lock over its media bookkeeping
-        holders = [
-            sid
-            for sid, coords in mgr._files_by_session_and_coord.items()
-            if file_id in coords.values()
-        ]
-        holders += [sid for sid, ids in mgr._deferred_ids_by_session.items() if file_id in ids]
-    return any(web_state.bound(sid) == th for sid in holders)
+    """True if this file was offered to the sign-in session of ``token``, lately."""
+    return web_state.media_owner(file_id) == web_state.token_hash(token)
 
 
 def _session_valid(token: str) -> bool:

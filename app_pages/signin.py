@@ -53,17 +53,21 @@ def session_from_cookie(store: Store, retry) -> Session | None:
     return None
 
 
-def bind(session: Session) -> None:
-    """Say that this page session runs under ``session`` (downloads are served to it only)."""
+def remember_media(session: Session | None) -> None:
+    """After a page run: the files it offered belong to this sign-in session."""
     ctx = _run_ctx()
-    if ctx is not None:
-        web_state.bind(ctx.session_id, session.token)
+    if session is None or ctx is None:
+        return
+    try:
+        from streamlit.runtime import Runtime
 
-
-def unbind() -> None:
-    ctx = _run_ctx()
-    if ctx is not None:
-        web_state.unbind(ctx.session_id)
+        mgr = Runtime.instance().media_file_mgr
+        with mgr._lock:  # Streamlit's media bookkeeping (private: pinned version)
+            ids = list(mgr._files_by_session_and_coord.get(ctx.session_id, {}).values())
+            ids += list(mgr._deferred_ids_by_session.get(ctx.session_id, ()))
+    except Exception:  # no runtime (tests) or Streamlit changed: nothing is served
+        return
+    web_state.remember_media(ids, session.token)
 
 
 def _run_ctx():
@@ -78,9 +82,10 @@ def signed_in(session: Session) -> None:
     st.session_state[HANDOFF_KEY] = (web_state.SIGN_IN_PATH, web_state.issue_ticket(session.token))
 
 
-def signed_out() -> None:
-    """After sign-out: the browser's cookie is cleared on the next run."""
-    unbind()
+def signed_out(ended: Session) -> None:
+    """After sign-out: the browser's cookie is cleared on the next run; the session's
+    downloads are no longer served."""
+    web_state.forget_media(ended.token)
     st.session_state[SIGNED_OUT_KEY] = True
     st.session_state[HANDOFF_KEY] = (web_state.SIGN_OUT_PATH, None)
 

@@ -7,9 +7,9 @@ browser POST it to ``/_clic/session`` (``clic_server.py``), which looks the tick
 here, sets the cookie and redirects back. Tickets are random, live
 :data:`TICKET_TTL_S` seconds, are used once, and never appear in a URL.
 
-Also kept here: which Streamlit session runs under which sign-in session (the
-SHA-256 of its token), so that ``/media/...`` files (downloads) are served only to
-the browser whose session made them.
+Also kept here: which sign-in session (the SHA-256 of its token) each ``/media/...``
+file (a download) was offered to, so that it is served to that session only, and
+for :data:`MEDIA_TTL_S` after the last page run that offered it.
 
 This module deliberately imports no Streamlit: ``clic_server`` and the pages import
 it by the same name, so they share one instance.
@@ -46,8 +46,9 @@ class _Ticket:
 
 _lock = threading.Lock()
 _tickets: dict[str, _Ticket] = {}
-_bound: dict[str, str] = {}
-_MAX_BOUND = 10_000
+#: How long a download stays fetchable after the last page run that offered it.
+MEDIA_TTL_S = 600.0
+_media: dict[str, tuple[str, float]] = {}
 
 
 def token_hash(token: str) -> str:
@@ -81,23 +82,34 @@ def safe_next(path: str) -> str:
     return p if ok else "/"
 
 
-def bind(streamlit_session_id: str, token: str) -> None:
-    """Record that a Streamlit session runs under this sign-in session."""
+def remember_media(file_ids: list[str], token: str) -> None:
+    """Files (downloads) a page run under ``token`` offered: fetchable by that session
+    for :data:`MEDIA_TTL_S` seconds after the run (a click reruns the page, which
+    drops and re-adds them: this covers the gap)."""
+    now = time.monotonic()
+    th = token_hash(token)
     with _lock:
-        if len(_bound) >= _MAX_BOUND and streamlit_session_id not in _bound:
-            _bound.pop(next(iter(_bound)))
-        _bound[streamlit_session_id] = token_hash(token)
+        for k in [k for k, (_, exp) in _media.items() if exp < now]:
+            del _media[k]
+        for fid in file_ids:
+            _media[fid] = (th, now + MEDIA_TTL_S)
 
 
-def unbind(streamlit_session_id: str) -> None:
+def media_owner(file_id: str) -> str | None:
+    """The token hash of the session that was last offered this file (None: expired)."""
     with _lock:
-        _bound.pop(streamlit_session_id, None)
+        got = _media.get(file_id)
+    if got is None or got[1] < time.monotonic():
+        return None
+    return got[0]
 
 
-def bound(streamlit_session_id: str) -> str | None:
-    """The token hash a Streamlit session last ran under (None if signed out)."""
+def forget_media(token: str) -> None:
+    """At sign-out: the session's files are no longer fetchable."""
+    th = token_hash(token)
     with _lock:
-        return _bound.get(streamlit_session_id)
+        for k in [k for k, (owner, _) in _media.items() if owner == th]:
+            del _media[k]
 
 
 def handoff_html(action: str, ticket: str | None = None) -> str:

@@ -134,7 +134,12 @@ def _csv_download_url(page) -> str:
 
 
 def test_downloads_only_for_the_session_that_made_them(app_url) -> None:
-    with browser(offline=True) as ctx, browser(offline=True) as other:
+    with browser(offline=True) as ctx:
+        other = ctx.browser.new_context(viewport={"width": 1366, "height": 768})
+        other.route(
+            "**/*",
+            lambda r: r.continue_() if r.request.url.startswith(app_url) else r.abort(),
+        )
         page = sign_in(ctx, app_url, "demo-housing", "housing-demo-1clic")
         url = _csv_download_url(page)
         assert "/media/" in url
@@ -147,6 +152,7 @@ def test_downloads_only_for_the_session_that_made_them(app_url) -> None:
         # after sign-out, not even the browser that made it
         sign_out(page)
         assert ctx.request.get(url).status == 404
+        other.close()
 
 
 def test_damaged_store_shows_no_traceback_in_the_browser(tmp_path) -> None:

@@ -204,3 +204,18 @@ def test_sign_out_ends_the_session_and_clears_the_cookie(signed_in) -> None:
     assert cookie.startswith(f'{web_state.COOKIE}="";') and "max-age=0" in cookie.lower()
     with pytest.raises(AuthenticationError):
         validate_session(store, session)
+
+
+def test_media_is_for_the_session_it_was_offered_to_and_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    web_state.remember_media(["f1", "f2"], "token-a")
+    assert server_hooks._media_owner_ok("f1", "token-a")
+    assert not server_hooks._media_owner_ok("f1", "token-b")
+    assert not server_hooks._media_owner_ok("f3", "token-a")
+    web_state.forget_media("token-a")  # sign-out
+    assert not server_hooks._media_owner_ok("f2", "token-a")
+    web_state.remember_media(["f4"], "token-a")
+    later = time.monotonic() + web_state.MEDIA_TTL_S + 1
+    monkeypatch.setattr(web_state.time, "monotonic", lambda: later)
+    assert not server_hooks._media_owner_ok("f4", "token-a")
