@@ -2,10 +2,11 @@
 
 The page script cannot set an HttpOnly cookie (it only talks to the browser over
 Streamlit's websocket), so signing in ends with a hand-off (docs/security.md,
-"Reload-safe sign-in"): the page asks for a one-time ticket here, then has the
-browser POST it to ``/_clic/session`` (``clic_server.py``), which looks the ticket up
-here, sets the cookie and redirects back. Tickets are random, live
-:data:`TICKET_TTL_S` seconds, are used once, and never appear in a URL.
+"Reload-safe sign-in"): the page asks for a one-time ticket here, then the
+browser POSTs it in the background to ``/_clic/session`` (``clic_server.py``),
+which looks the ticket up here and sets the cookie (the page does not move).
+Tickets are random, live :data:`TICKET_TTL_S` seconds, are used once, and never
+appear in a URL.
 
 Also kept here: which sign-in session (the SHA-256 of its token) each ``/media/...``
 file (a download) was offered to, so that it is served to that session only, and
@@ -34,7 +35,11 @@ SIGN_OUT_PATH = "/_clic/signout"
 
 #: The hand-off's script: constant, so the page's Content-Security-Policy allows it
 #: by its hash (``clic_server.csp``) and no other inline script.
-HANDOFF_SCRIPT = "document.getElementById('clic-handoff').submit();"
+HANDOFF_SCRIPT = (
+    "(function(){var f=document.getElementById('clic-handoff');"
+    "fetch(f.action,{method:'POST',body:new URLSearchParams(new FormData(f)),"
+    "credentials:'same-origin',redirect:'manual',cache:'no-store'});})();"
+)
 
 
 @dataclass(frozen=True)
@@ -113,7 +118,9 @@ def forget_media(token: str) -> None:
 
 
 def handoff_html(action: str, ticket: str | None = None) -> str:
-    """A form that POSTs to one of our routes at once (a button if scripts are off)."""
+    """A form that the page POSTs to one of our routes at once, in the background (the
+    page stays as it is; the response sets or clears the cookie). Without scripts, a
+    button posts it and the server sends the browser back to the app."""
     field = (
         f'<input type="hidden" name="t" value="{html.escape(ticket, quote=True)}">'
         if ticket

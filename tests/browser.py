@@ -152,9 +152,8 @@ def open_page(ctx, url: str, *, wait_for_map: bool = True, timeout_ms: int = 90_
 
 
 def sign_out(page, *, timeout_ms: int = 90_000):
-    """Sign out with the sidebar button; waits for the Sign in page the server sends back."""
-    with page.expect_navigation(timeout=timeout_ms):
-        page.get_by_role("button", name="Sign out").click()
+    """Sign out with the sidebar button; waits for the Sign in page."""
+    page.get_by_role("button", name="Sign out").click()
     page.get_by_role("textbox", name="Username").wait_for(timeout=timeout_ms)
     page.idle_at = wait_idle(page)  # type: ignore[attr-defined]
     return page
@@ -179,10 +178,7 @@ def sign_in(
     wait_idle(page)
     page.get_by_role("textbox", name="Username").fill(username)
     page.get_by_role("textbox", name="Password").fill(password)
-    # signing in ends with the browser posting a one-time ticket to the server, which
-    # sets the session cookie and reloads the app (docs/security.md)
-    with page.expect_navigation(timeout=timeout_ms):
-        page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in").click()
     page.get_by_role("button", name="Sign out").wait_for(timeout=timeout_ms)
     page.idle_at = wait_idle(page)  # type: ignore[attr-defined]
     return page
@@ -192,7 +188,7 @@ def goto(page, url: str, *, wait_for_map: bool = True, timeout_ms: int = 90_000)
     """Go to another page of the app in the same (signed-in) browser tab.
 
     Streamlit keeps its page session over its own page links (a full reload starts a
-    new one, signed in again from the cookie but slower). So click the sidebar link.
+    new one, signed in again from the session cookie, but slower). So click the link.
     """
     path = url.rstrip("/").rsplit("/", 1)[-1]
     page.locator(f'[data-testid="stSidebarNav"] a[href$="/{path}"]').click()

@@ -55,12 +55,23 @@ def _reload(page) -> None:
     wait_idle(page)
 
 
+def _cookie(ctx, present: bool = True) -> dict | None:
+    """The session cookie, once the page's background hand-off has set (or cleared) it."""
+    deadline = time.monotonic() + 20
+    while True:
+        got = [c for c in ctx.cookies() if c["name"] == COOKIE]
+        if bool(got) == present or time.monotonic() > deadline:
+            return got[0] if got else None
+        time.sleep(0.2)
+
+
 def test_reload_keeps_the_user_signed_in_on_the_page(app_url) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     with browser(offline=True) as ctx:
         seen = _ctx_log(ctx)
         page = sign_in(ctx, app_url)
-        (cookie,) = [c for c in ctx.cookies() if c["name"] == COOKIE]
+        cookie = _cookie(ctx)
+        assert cookie is not None, "the server set no session cookie"
         assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
         assert not cookie["secure"]  # plain http on this machine; Secure over https
         # the map still draws under the page's Content-Security-Policy
@@ -83,7 +94,7 @@ def test_reload_keeps_the_user_signed_in_on_the_page(app_url) -> None:
         assert refused == [], refused[:3]
         # sign out, then reload: the Sign in page, and the session is over server-side
         sign_out(page)
-        assert not [c for c in ctx.cookies() if c["name"] == COOKIE]
+        assert _cookie(ctx, present=False) is None
         _reload(page)
         assert _title(page) == "Sign in"
         store = Store.open(load_settings(DATA["dir"]))
@@ -98,7 +109,7 @@ def test_reload_keeps_the_user_signed_in_on_the_page(app_url) -> None:
 def test_a_password_change_ends_the_session(app_url) -> None:
     with browser(offline=True) as ctx:
         page = sign_in(ctx, app_url, "demo-nhs", "nhs-demo-1clic")
-        assert _title(page) == "Partnership figures"
+        assert _title(page) == "Partnership figures" and _cookie(ctx)
         store = Store.open(load_settings(DATA["dir"]))
         try:
             accounts.set_password(store, "demo-nhs", "a new pass-phrase for nhs", actor="cli")
@@ -141,6 +152,7 @@ def test_downloads_only_for_the_session_that_made_them(app_url) -> None:
             lambda r: r.continue_() if r.request.url.startswith(app_url) else r.abort(),
         )
         page = sign_in(ctx, app_url, "demo-housing", "housing-demo-1clic")
+        assert _cookie(ctx)
         url = _csv_download_url(page)
         assert "/media/" in url
         own = ctx.request.get(url)
@@ -148,9 +160,11 @@ def test_downloads_only_for_the_session_that_made_them(app_url) -> None:
         # no session at all, then another user's signed-in session: not found
         assert other.request.get(url).status == 404
         sign_in(other, app_url, "demo-officer", "officer-demo-1clic")
+        assert _cookie(other)
         assert other.request.get(url).status == 404
         # after sign-out, not even the browser that made it
         sign_out(page)
+        assert _cookie(ctx, present=False) is None
         assert ctx.request.get(url).status == 404
         other.close()
 
