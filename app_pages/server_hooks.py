@@ -114,6 +114,16 @@ def _session_valid(token: str) -> bool:
     return True
 
 
+def _app_path(path: str) -> str:
+    """The path inside the app (without ``server.baseUrlPath``, if one is set)."""
+    from streamlit import config
+
+    base = "/" + (config.get_option("server.baseUrlPath") or "").strip("/")
+    if base != "/" and (path == base or path.startswith(base + "/")):
+        return path[len(base) :] or "/"
+    return path
+
+
 class SecurityMiddleware:
     """Headers on every HTTP response; media and metrics gated (pure ASGI: websockets
     pass straight through)."""
@@ -125,7 +135,7 @@ class SecurityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path = scope.get("path", "")
+        path = _app_path(scope.get("path", ""))
         if path == METRICS_PATH and not metrics_open():
             await PlainTextResponse("Not found", status_code=404)(scope, receive, send)
             return

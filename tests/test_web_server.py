@@ -219,3 +219,17 @@ def test_media_is_for_the_session_it_was_offered_to_and_expires(
     later = time.monotonic() + web_state.MEDIA_TTL_S + 1
     monkeypatch.setattr(web_state.time, "monotonic", lambda: later)
     assert not server_hooks._media_owner_ok("f4", "token-a")
+
+
+def test_gates_hold_under_a_base_url_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit import config
+
+    monkeypatch.delenv("CLIC_METRICS", raising=False)
+    old = config.get_option("server.baseUrlPath")
+    config.set_option("server.baseUrlPath", "clic")
+    try:
+        assert call(APP, "GET", "/clic/_stcore/metrics")[0] == 404
+        assert call(APP, "GET", "/clic/media/0123abcd.csv")[0] == 404
+        assert call(APP, "GET", "/clic/")[1]["x-frame-options"] == ["DENY"]
+    finally:
+        config.set_option("server.baseUrlPath", old)
