@@ -171,7 +171,12 @@ def sign_in(
     *,
     timeout_ms: int = 90_000,
 ):
-    """Open the app, sign in through the form, and return the page (on the default page)."""
+    """Open the app, sign in through the form, and return the page (on the default page).
+
+    The context's cookies are cleared first: a context that signed in before holds the
+    session cookie, and would open the app signed in (reload-safe sessions).
+    """
+    ctx.clear_cookies()
     page = ctx.new_page()
     page.goto(url + "/", wait_until="domcontentloaded", timeout=timeout_ms)
     page.get_by_role("textbox", name="Username").wait_for(timeout=timeout_ms)
