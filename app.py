@@ -32,6 +32,14 @@ st.set_page_config(
 )
 st.markdown(c.COMPACT_CSS, unsafe_allow_html=True)  # a constant: layout only, no data
 
+try:
+    with st.spinner("Opening the store (the first start of the demo prepares its data)…"):
+        res = c.resources()
+    user = c.current_user()
+except Exception as exc:  # e.g. a damaged store: one line with a reference id, no traceback
+    report_error(exc)
+    st.stop()
+
 
 def _page(path: str, title: str, icon: str, url: str, *, default: bool = False) -> st.Page:
     return st.Page(
@@ -39,51 +47,41 @@ def _page(path: str, title: str, icon: str, url: str, *, default: bool = False) 
     )
 
 
-def main() -> None:
-    with st.spinner("Opening the store (the first start of the demo prepares its data)…"):
-        res = c.resources()
-    user = c.current_user()
-    if user is None:
-        pages = [_page("login_page.py", "Sign in", "login", "login", default=True)]
-    elif user.role == Role.PARTNER:
-        pages = [
-            _page("partner_page.py", "Partnership figures", "groups", "partnership", default=True)
-        ]
-    else:
-        pages = [
-            _page("map_page.py", "Map", "map", "map", default=True),
-            _page("plan_page.py", "Plan tomorrow", "directions_walk", "plan"),
-            _page("trends_page.py", "Trends", "trending_up", "trends"),
-            _page("data_page.py", "Data", "database", "data"),
-            _page("partner_page.py", "Partner view", "groups", "partnership"),
-            _page("audit_page.py", "Audit log", "history", "audit"),
-        ]
-        if user.role == Role.ADMIN:
-            pages.append(_page("admin_page.py", "Admin", "admin_panel_settings", "admin"))
-    nav = st.navigation(pages)
-    st.sidebar.caption("1-CLIC · County Lines Informed Cumbria")
-    if user is not None:
-        with st.sidebar:
-            st.caption(
-                f"Signed in: {c.md(user.display_name)} · {c.md(user.organisation_name)} · "
-                f"{user.role.value}"
-            )
-            if st.button("Sign out", key="sign_out"):
-                ended = c.session()
-                logout(res.store, ended)
-                for k in (c.SESSION_KEY, c.USER_KEY, "clic_viewed"):
-                    st.session_state.pop(k, None)
-                signin.signed_out(ended)  # the server clears the cookie on the next run
-                st.rerun()
-    c.demo_banner()
-    signin.render_handoff()
-    try:
-        nav.run()
-    finally:  # downloads the page offered are served to this session only
-        signin.remember_media(st.session_state.get(c.SESSION_KEY))
-
-
+if user is None:
+    pages = [_page("login_page.py", "Sign in", "login", "login", default=True)]
+elif user.role == Role.PARTNER:
+    pages = [_page("partner_page.py", "Partnership figures", "groups", "partnership", default=True)]
+else:
+    pages = [
+        _page("map_page.py", "Map", "map", "map", default=True),
+        _page("plan_page.py", "Plan tomorrow", "directions_walk", "plan"),
+        _page("trends_page.py", "Trends", "trending_up", "trends"),
+        _page("data_page.py", "Data", "database", "data"),
+        _page("partner_page.py", "Partner view", "groups", "partnership"),
+        _page("audit_page.py", "Audit log", "history", "audit"),
+    ]
+    if user.role == Role.ADMIN:
+        pages.append(_page("admin_page.py", "Admin", "admin_panel_settings", "admin"))
+nav = st.navigation(pages)
+st.sidebar.caption("1-CLIC · County Lines Informed Cumbria")
+if user is not None:
+    with st.sidebar:
+        st.caption(
+            f"Signed in: {c.md(user.display_name)} · {c.md(user.organisation_name)} · "
+            f"{user.role.value}"
+        )
+        if st.button("Sign out", key="sign_out"):
+            ended = c.session()
+            logout(res.store, ended)
+            for k in (c.SESSION_KEY, c.USER_KEY, "clic_viewed"):
+                st.session_state.pop(k, None)
+            signin.signed_out(ended)  # the server clears the cookie on the next run
+            st.rerun()
+c.demo_banner()
+signin.render_handoff()  # after a sign-in or sign-out: the server sets or clears the cookie
 try:
-    main()
+    nav.run()
 except Exception as exc:  # one handler around every page (st.stop/st.rerun pass through)
     report_error(exc)
+finally:  # downloads the page offered are served to this sign-in session only
+    signin.remember_media(st.session_state.get(c.SESSION_KEY))
