@@ -15,6 +15,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from clic_geo.export import safe_display_frame
+
 
 def readable(df: pd.DataFrame, names: Mapping[str, str]) -> pd.DataFrame:
     """Only the columns in ``names``, renamed, every value as display text."""
@@ -77,4 +79,4 @@ def show(
     }
     kwargs.setdefault("hide_index", True)
     kwargs.setdefault("width", "stretch")
-    st.dataframe(out, column_config=config, **kwargs)
+    st.dataframe(safe_display_frame(out), column_config=config, **kwargs)
