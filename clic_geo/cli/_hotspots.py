@@ -76,11 +76,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     b = sub.add_parser(
         "backtest",
         help="rolling forecast test of the hotspot map against the reference methods",
-        description="Build each method's map from months t-3..t-1 and count month t's "
-        "incidents inside its best 0.25/0.5/1/2 km² (hit rate, PAI, PEI).",
+        description="Build each method's map from the months before month t (every method "
+        "given the same months; grid count, KDE, naive DBSCAN and the 3-month street-point "
+        "count use the last 3) and count month t's incidents inside its best "
+        "0.25/0.5/1/2 km² (hit rate, PAI, PEI).",
     )
     _inputs(b)
-    b.add_argument("--lookback", type=int, default=3, help="months per map (default 3)")
+    b.add_argument(
+        "--lookback", type=int, default=3, help="months of history a test month needs (default 3)"
+    )
     b.add_argument("--per-month", action="store_true", help="also print the per-month table")
     b.add_argument("--csv", help="write every window's figures to this CSV file")
     b.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
@@ -171,7 +175,7 @@ def _fmt(x: float) -> str:
 
 
 def _run_backtest(args: argparse.Namespace) -> int:
-    from clic_geo.hotspots.backtest import backtest, summarise
+    from clic_geo.hotspots.backtest import STREET_DECAYED, backtest, summarise
 
     df, study = _load(args)
     res = backtest(df, lookback=args.lookback, study_area=study, progress=progress)
@@ -180,30 +184,34 @@ def _run_backtest(args: argparse.Namespace) -> int:
             f"nothing to test: the backtest needs at least {args.lookback + 1} months, "
             f"the data has {df['month'].nunique()}"
         )
-    s = summarise(res)
+    s = summarise(res, baseline=STREET_DECAYED)
     months = sorted(res["test_month"].unique())
     print(
         f"Rolling backtest: {len(months)} test months ({months[0]}..{months[-1]}), "
-        f"{args.lookback} months of history each; study area {study.area / 1e6:,.0f} km²"
+        f"every method given all the months before each (at least {args.lookback}); "
+        f"study area {study.area / 1e6:,.0f} km²"
     )
     budgets = sorted(s["budget_km2"].unique())
-    head = f"{'method':<14}" + "".join(f" hit@{b:g}km²".rjust(12) for b in budgets)
+    head = f"{'method':<24}" + "".join(f" hit@{b:g}km²".rjust(12) for b in budgets)
     print("\nmean hit rate (median; min-max)")
     print(head)
     for m in s["method"].unique():
         g = s[s["method"] == m].set_index("budget_km2")
-        print(f"{m:<14}" + "".join(f"{_fmt(g.loc[b, 'hit_mean']):>12}" for b in budgets))
+        print(f"{m:<24}" + "".join(f"{_fmt(g.loc[b, 'hit_mean']):>12}" for b in budgets))
         spread = [
             f"({100 * g.loc[b, 'hit_median']:.0f}; "
             f"{100 * g.loc[b, 'hit_min']:.0f}-{100 * g.loc[b, 'hit_max']:.0f})"
             for b in budgets
         ]
-        print(f"{'':<14}" + "".join(x.rjust(12) for x in spread))
-    print("\nmean PAI / mean PEI; months won-tied-lost against the grid count")
+        print(f"{'':<24}" + "".join(x.rjust(12) for x in spread))
+    print(
+        "\nmean PAI / mean PEI (hit rate / the best any map of that area could have had); "
+        "months won-tied-lost against the decayed street-point count"
+    )
     for m in s["method"].unique():
         g = s[s["method"] == m].set_index("budget_km2")
         print(
-            f"{m:<14}"
+            f"{m:<24}"
             + "".join(
                 f"{g.loc[b, 'pai_mean']:>7.0f}/{g.loc[b, 'pei_mean']:.2f} "
                 f"{g.loc[b, 'wins']}-{g.loc[b, 'ties']}-{g.loc[b, 'losses']}".rjust(18)

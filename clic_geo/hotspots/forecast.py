@@ -20,10 +20,14 @@ import pandas as pd
 
 from clic_geo.hotspots.backtest import (
     RECOMMENDED,
+    STREET_3,
+    STREET_DECAYED,
     Window,
     backtest,
     choose_scale,
     grid_count,
+    last_months,
+    reference_methods,
     rolling_windows,
     with_params,
 )
@@ -161,6 +165,12 @@ class TrustSummary:
     months_lost: int
     verdict: str
     per_month: pd.DataFrame
+    #: The better of the two street-point counts (by median) on this data, its
+    #: median, and the months the map beat / lost to it.
+    street_method: str = STREET_DECAYED
+    street_median: float = np.nan
+    street_won: int = 0
+    street_lost: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (without the per-month table)."""
@@ -176,6 +186,10 @@ class TrustSummary:
                 "months_won",
                 "months_lost",
                 "verdict",
+                "street_method",
+                "street_median",
+                "street_won",
+                "street_lost",
             )
         }
 
@@ -190,8 +204,11 @@ def trust_summary(
 ) -> TrustSummary:
     """Backtest summary for the data a user has loaded, in plain words.
 
-    Runs the rolling test on the last ``max_windows`` months (ours and the grid
-    count only, at one budget), so it takes seconds; the app caches it.
+    Runs the rolling test on the last ``max_windows`` months (ours, the grid count
+    and the two street-point counts, at one budget; every method given all the
+    months before the one it forecasts), so it takes seconds; the app caches it. The
+    verdict says in words whether the map beat the better street-point count: a map
+    that does not is no better than marking every spot that had a crime lately.
 
     Parameters
     ----------
@@ -199,8 +216,8 @@ def trust_summary(
         Incidents with ``easting``, ``northing`` and ``month`` (e.g. ``Store.incidents()``).
     """
     months = sorted(set(incidents["month"])) if len(incidents) else []
-    wins = rolling_windows(months, lookback)[-max_windows:]
-    empty = pd.DataFrame(columns=["test_month", "ours", "grid count"])
+    wins = rolling_windows(months, lookback, all_history=True)[-max_windows:]
+    empty = pd.DataFrame(columns=["test_month", "ours", "grid count", STREET_3, STREET_DECAYED])
     if not wins:
         return TrustSummary(
             0,
@@ -217,7 +234,12 @@ def trust_summary(
         )
     res = backtest(
         incidents,
-        methods={"ours": with_params(), "grid count": grid_count},
+        methods={
+            "ours": with_params(),
+            "grid count": last_months(grid_count),
+            STREET_3: reference_methods()[STREET_3],
+            STREET_DECAYED: reference_methods()[STREET_DECAYED],
+        },
         budgets_km2=(budget_km2,),
         windows=wins,
         study_area=study_area,
@@ -242,9 +264,35 @@ def trust_summary(
             f"Use with care: on this data the hotspots did worse than counting the busiest "
             f"squares (median {om:.0%} against {gm:.0%} over {len(t)} months)."
         )
+    street = max((STREET_DECAYED, STREET_3), key=lambda m: (t[m].median(), t[m].mean()))
+    sm = float(t[street].median())
+    sd = t["ours"] - t[street]
+    s_won, s_lost = int((sd > 1e-12).sum()), int((sd < -1e-12).sum())
+    how = (
+        "every spot's crimes of the past months, recent ones counting more"
+        if street == STREET_DECAYED
+        else "every spot's crimes of the last three months"
+    )
+    if om > sm and s_won > s_lost:
+        verdict += (
+            f" It also beats counting {how} (the street-point count, {sm:.0%}): the "
+            f"outlines add something to a list of busy spots."
+        )
+    elif om >= sm and s_won >= s_lost:
+        verdict += (
+            f" It is about as good as counting {how} (the street-point count: {sm:.0%}; "
+            f"better in {s_won} months, worse in {s_lost}): the outlines show where, but a "
+            "list of busy spots would catch as much."
+        )
+    else:
+        verdict += (
+            f" It does not beat counting {how} (the street-point count: median {sm:.0%}, "
+            f"better than the map in {s_lost} of {len(t)} months): on this data a list of "
+            "busy spots forecasts as well or better."
+        )
     if len(t) < 6:
         verdict += f" Only {len(t)} months could be tested, so this is a rough guide."
-    per = t.reset_index()[["test_month", "ours", "grid count"]]
+    per = t.reset_index()[["test_month", "ours", "grid count", STREET_3, STREET_DECAYED]]
     return TrustSummary(
         len(t),
         budget_km2,
@@ -256,4 +304,8 @@ def trust_summary(
         lost,
         verdict,
         per,
+        street,
+        sm,
+        s_won,
+        s_lost,
     )
