@@ -121,8 +121,8 @@ def build_map(
             m,
             hs,
             name="Hotspots",
-            fields=["rank_label", "place", "trend_label", "n_incidents"],
-            aliases=["Hotspot", "Around", "Trend", "Incidents"],
+            fields=["rank_label", "place", "trend_label", "n_incidents", "expected_words"],
+            aliases=["Hotspot", "Around", "Trend", "Incidents", "Expected"],
             colour_field="band",
             colours=SCORE_COLOURS,
             dash_field=Col.TREND,
@@ -277,12 +277,15 @@ if period is not None:
         cols[1].metric("Hotspots", len(hs))
         trust_panel(v, area, key, date.today().strftime("%Y-%m"))
         if len(hs):
-            table = hs[["rank_label", "place", "trend_label", "n_incidents"]].rename(
+            table = hs[
+                ["rank_label", "place", "trend_label", "n_incidents", "expected_words"]
+            ].rename(
                 columns={
                     "rank_label": "#",
                     "place": "Around",
                     "trend_label": "Trend",
                     "n_incidents": "Incidents",
+                    "expected_words": "Expected",
                 }
             )
             picked = st.dataframe(
@@ -316,6 +319,7 @@ if period is not None:
             facts = {
                 "Trend": f"{h['trend_label']}: {TREND_MEANING.get(h[Col.TREND], '')}",
                 "Incidents in the period": int(h["n_incidents"]),
+                "Expected next month": h["expected_words"],
                 "Distinct locations": int(h["n_locations"]),
                 "First and last seen": f"{h['first_seen']} to {h['last_seen']}",
                 "Area": f"{float(h['area_km2']) * 100:.1f} hectares",

@@ -45,6 +45,14 @@ def _inputs(p: argparse.ArgumentParser) -> None:
         "the store, categories (e.g. drug_supply weapons); default all",
     )
     p.add_argument(
+        "--indicators",
+        nargs="+",
+        metavar="TYPE",
+        help="other crime types (or store categories) whose crimes forecast these "
+        "(leading indicators, e.g. for Drugs: 'Violence and sexual offences' "
+        "'Anti-social behaviour'); the map is ranked by that forecast",
+    )
+    p.add_argument(
         "--study-area",
         metavar="FILE",
         help="polygons (any CRS) bounding the study: incidents outside are dropped and its "
@@ -124,10 +132,21 @@ def _load(args: argparse.Namespace) -> tuple[pd.DataFrame, shapely.Geometry | No
     return df, study
 
 
+def _indicators(args: argparse.Namespace, study: shapely.Geometry) -> pd.DataFrame | None:
+    """The leading-indicator layers (``--indicators``), within the study area, or None."""
+    if not getattr(args, "indicators", None):
+        return None
+    ind, _ = _load(argparse.Namespace(**{**vars(args), "types": args.indicators}))
+    keep = shapely.contains_xy(study, ind["easting"].to_numpy(), ind["northing"].to_numpy())
+    return ind[keep]
+
+
 def _run_hotspots(args: argparse.Namespace) -> int:
     from clic_geo.hotspots.forecast import recommended_map
 
     if args.engine == "dask":
+        if args.indicators:
+            raise ConfigError("--indicators works with the single-process engine only")
         return run_dask(args)
     df, study = _load(args)
     keep = shapely.contains_xy(study, df["easting"].to_numpy(), df["northing"].to_numpy())
@@ -147,7 +166,13 @@ def _run_hotspots(args: argparse.Namespace) -> int:
     from clic_geo.hotspots.engine import area_hotspot_params
 
     area_params = area_hotspot_params(load_areas(settings_of(args).areas_dir))
-    hs = recommended_map(df, area_params=area_params, n_simulations=args.simulations, **params)
+    hs = recommended_map(
+        df,
+        area_params=area_params,
+        n_simulations=args.simulations,
+        indicators=_indicators(args, study),
+        **params,
+    )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.exists():
@@ -163,7 +188,7 @@ def _run_hotspots(args: argparse.Namespace) -> int:
         print(
             f"  #{int(r['rank']):>3} {r['hotspot_id']} score {r['score']:.1f} "
             f"({r['n_incidents']} incidents, {r['area_km2']:.3f} km², {r['trend']}, "
-            f"p={r['p_value']:.2f})"
+            f"p={r['p_value']:.2f}; expected {r['expected_words']})"
         )
     if args.json:
         print_json({"incidents": len(df), "hotspots": len(hs), "clusters": n_cl, "out": str(out)})
@@ -175,10 +200,14 @@ def _fmt(x: float) -> str:
 
 
 def _run_backtest(args: argparse.Namespace) -> int:
-    from clic_geo.hotspots.backtest import STREET_DECAYED, backtest, summarise
+    from clic_geo.hotspots.backtest import STREET_DECAYED, backtest, reference_methods, summarise
+    from clic_geo.hotspots.expected import model_method
 
     df, study = _load(args)
-    res = backtest(df, lookback=args.lookback, study_area=study, progress=progress)
+    ind = _indicators(args, study)
+    ours = {"ours": model_method(ind)} if ind is not None else {}
+    methods = {**ours, **reference_methods()} if ours else None
+    res = backtest(df, methods=methods, lookback=args.lookback, study_area=study, progress=progress)
     if res.empty:
         raise ConfigError(
             f"nothing to test: the backtest needs at least {args.lookback + 1} months, "

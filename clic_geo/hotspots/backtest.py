@@ -72,10 +72,15 @@ RECOMMENDED: Mapping[str, Any] = {
     "min_samples": 5,
     "buffer_m": 25.0,
     "concave_ratio": 0.3,
-    "half_life_months": None,
+    "half_life_months": 3.0,
     "overhead_km2": 0.0,
+    "patrol_km2": 0.005,
     "include_isolated": True,
 }
+#: The least a 15-minute foot stop covers (km²): one street segment, ~100 m of street
+#: with its frontages (Koper; hot-spots trials use segments). An outline is ranked by
+#: the expected crimes one stop covers: all of it up to this size, that share beyond.
+PATROL_KM2 = RECOMMENDED["patrol_km2"]
 
 Method = Callable[[pd.DataFrame], list[shapely.Geometry]]
 

@@ -19,7 +19,9 @@ Steps, each in metres in British National Grid (EPSG:27700):
    history's trend (:mod:`clic_geo.hotspots.trends`);
 5. rank: 1 = go here first, by score per km² of effort (the hotspot's area plus a
    fixed ``overhead_km2`` for getting there and back, so a single busy doorstep
-   does not outrank a busy street).
+   does not outrank a busy street); or, with ``patrol_km2``, by the score one foot
+   patrol covers: all of an outline up to ``patrol_km2``, that share of a larger one
+   (a minimum useful size, not a density: Koper's 15-minute stops).
 
 The output is in WGS84 with the columns of :class:`~clic_geo.schema.Col`
 (``hotspot_id``, ``rank``, ``score``, ``trend``, ``geometry``) plus statistics.
@@ -122,6 +124,10 @@ class HotspotFinder(BaseEstimator):
         newest month counts half. None = no decay.
     overhead_km2 : float
         Fixed effort added to each hotspot's area when ranking.
+    patrol_km2 : float, optional
+        Rank by the score one patrol of this area covers (score x min(1,
+        patrol_km2 / area)), every kind of hotspot together; None = by score per
+        km² of effort (``overhead_km2``), isolated locations last.
     include_isolated : bool
         Also return locations left out of every cluster, as ``kind="isolated"``
         hotspots ranked after the clusters (the forecast map uses them).
@@ -161,6 +167,7 @@ class HotspotFinder(BaseEstimator):
         concave_ratio: float = 0.3,
         half_life_months: float | None = None,
         overhead_km2: float = 0.01,
+        patrol_km2: float | None = None,
         include_isolated: bool = False,
         n_simulations: int = 99,
         alpha: float = 0.05,
@@ -175,6 +182,7 @@ class HotspotFinder(BaseEstimator):
         self.concave_ratio = concave_ratio
         self.half_life_months = half_life_months
         self.overhead_km2 = overhead_km2
+        self.patrol_km2 = patrol_km2
         self.include_isolated = include_isolated
         self.n_simulations = n_simulations
         self.alpha = alpha
@@ -197,6 +205,8 @@ class HotspotFinder(BaseEstimator):
             problems.append(f"half_life_months must be positive, got {self.half_life_months!r}")
         if self.overhead_km2 < 0:
             problems.append(f"overhead_km2 must be >= 0, got {self.overhead_km2!r}")
+        if self.patrol_km2 is not None and not self.patrol_km2 > 0:
+            problems.append(f"patrol_km2 must be positive, got {self.patrol_km2!r}")
         if self.n_simulations < 0:
             problems.append(f"n_simulations must be >= 0, got {self.n_simulations!r}")
         if self.method.lower().replace("_", "-") not in ("dbscan", "st-dbscan", "hdbscan"):
@@ -471,9 +481,13 @@ class HotspotFinder(BaseEstimator):
 
     def _rank(self, hs: pd.DataFrame) -> pd.DataFrame:
         hs = hs.copy()
-        hs["priority"] = hs[Col.SCORE] / (hs["area_km2"] + self.overhead_km2)
+        if self.patrol_km2 is None:
+            hs["priority"] = hs[Col.SCORE] / (hs["area_km2"] + self.overhead_km2)
+            isolated = (hs["kind"] == "isolated").to_numpy()
+        else:
+            hs["priority"] = patrol_priority(hs[Col.SCORE], hs["area_km2"], self.patrol_km2)
+            isolated = np.zeros(len(hs), bool)
         hs["significant"] = hs["p_value"] <= self.alpha
-        isolated = (hs["kind"] == "isolated").to_numpy()
         order = np.lexsort(
             (
                 hs["_tmp_id"].to_numpy(),
@@ -488,6 +502,14 @@ class HotspotFinder(BaseEstimator):
         for c in [c for c in hs.columns if c.startswith("n_") and c not in HOTSPOT_COLUMNS]:
             hs[c] = hs[c].fillna(0).astype(np.int64)
         return hs
+
+
+def patrol_priority(score: Any, area_km2: Any, patrol_km2: float) -> np.ndarray:
+    """The score one patrol covers: all of a unit up to ``patrol_km2``, that share of a
+    larger one (a busy street beats one busy doorstep; a whole town centre does not
+    beat the busiest street in it)."""
+    a = np.asarray(area_km2, dtype=float)
+    return np.asarray(score, dtype=float) * np.minimum(1.0, patrol_km2 / np.maximum(a, 1e-12))
 
 
 def _text_of(values: pd.Series, missing: str | None = None) -> np.ndarray:

@@ -32,6 +32,7 @@ from clic_geo.hotspots.backtest import (
     with_params,
 )
 from clic_geo.hotspots.engine import find_hotspots
+from clic_geo.hotspots.expected import ForecastSettings, add_expected, with_indicators
 from clic_geo.hotspots.layers import build_layer
 
 __all__ = [
@@ -55,14 +56,23 @@ TUNING_GRID: Mapping[str, Sequence[Any]] = {
 
 
 def recommended_map(
-    incidents: pd.DataFrame, *, n_simulations: int = 99, **params: Any
+    incidents: pd.DataFrame,
+    *,
+    n_simulations: int = 99,
+    indicators: pd.DataFrame | None = None,
+    forecast: ForecastSettings | None = None,
+    **params: Any,
 ) -> gpd.GeoDataFrame:
     """The recommended hotspot map of some incidents (what ``clic-geo hotspots`` writes).
 
     The settings are :data:`~clic_geo.hotspots.backtest.RECOMMENDED` (the ones the backtest
     measures), with a Monte Carlo p-value per hotspot. The radius is chosen from the
     incidents themselves (:func:`~clic_geo.hotspots.backtest.choose_scale`) unless ``eps_m``
-    is given.
+    is given. Each hotspot has its expected crimes next month and their uncertainty
+    in words (``expected``, ``expected_words``: :func:`~clic_geo.hotspots.expected.add_expected`).
+    With ``indicators`` (other layers' crimes: for drugs, violence and anti-social
+    behaviour), the map is rescored and ranked by the point forecast
+    (:func:`~clic_geo.hotspots.expected.with_indicators`), as the backtest scores it.
     """
     # one line per map: the app's cache is judged by counting these (tests/test_map_cache.py)
     log.debug("hotspot map built: %d incidents", len(incidents))
@@ -70,7 +80,10 @@ def recommended_map(
     if p["eps_m"] == "auto":
         p["eps_m"] = choose_scale(incidents, **p)
     layer = build_layer("incidents", incidents=incidents)
-    return find_hotspots(layer, **{**p, "n_simulations": n_simulations})
+    hs = find_hotspots(layer, **{**p, "n_simulations": n_simulations})
+    if indicators is not None and len(indicators) and len(hs):
+        return with_indicators(hs, incidents, indicators, forecast or ForecastSettings())
+    return add_expected(hs, p.get("half_life_months"))
 
 
 def period_folds(windows: Sequence[Window], gap_months: int = 2) -> list[list[Window]]:
@@ -309,3 +322,44 @@ def trust_summary(
         s_won,
         s_lost,
     )
+
+
+def held_out(
+    results: pd.DataFrame,
+    candidates: Sequence[str],
+    *,
+    choose_budgets: Sequence[float] = (0.25, 1.0),
+    gap_months: int = 2,
+) -> pd.DataFrame:
+    """Cross-period choice among ``candidates`` on a :func:`backtest` result.
+
+    The test months split into periods (:func:`period_folds`; one window per fold
+    when there is one period). For each period, the candidate with the best mean hit
+    rate over ``choose_budgets`` on the *other* periods' months is chosen, and its
+    figures on the held-out period are kept. Returns the rows of ``results`` for the
+    chosen candidate on each held-out month, its name in ``chosen`` and the method
+    renamed ``held out``: other methods in ``results`` can be compared with it on
+    exactly the same months.
+    """
+    months = sorted(results["test_month"].unique())
+    wins = [Window(m, ()) for m in months]
+    folds = period_folds(wins, gap_months)
+    if len(folds) < 2:
+        folds = [[w] for w in wins]
+    sel = results[results["method"].isin(candidates)]
+    score = (
+        sel[sel["budget_km2"].isin(choose_budgets)]
+        .groupby(["method", "test_month"])["hit_rate"]
+        .mean()
+        .unstack("test_month")
+    )
+    out = []
+    for fold in folds:
+        held = [w.test_month for w in fold]
+        rest = [m for m in months if m not in held]
+        best = str(score[rest].mean(axis=1).idxmax())
+        rows = sel[(sel["method"] == best) & sel["test_month"].isin(held)].copy()
+        rows["chosen"] = best
+        rows["method"] = "held out"
+        out.append(rows)
+    return pd.concat(out, ignore_index=True)
