@@ -285,7 +285,12 @@ def test_choose_scale_uses_only_the_input_and_picks_the_radius_that_forecasts_it
             ]
         )
         sparse.append(pd.DataFrame({"easting": xy[:, 0], "northing": xy[:, 1], "month": m}))
-    assert choose_scale(pd.concat(sparse, ignore_index=True), budget_km2=1.0) == 300.0
+    # (ranked by density with isolated spots last: ranked per patrol, a lone crime in a
+    # 25 m disc outranks a 300 m outline of 45, and the smaller radius forecasts better)
+    dense_first = {"patrol_km2": None}
+    assert (
+        choose_scale(pd.concat(sparse, ignore_index=True), budget_km2=1.0, **dense_first) == 300.0
+    )
     # a last month that has only just begun is passed over: the month before is tested
     thin = pd.concat([df[df["month"] < "2024-03"], df[df["month"] == "2024-03"].head(3)])
     for budget in (0.25, 1.0):
