@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 
 from clic_geo.hotspots.backtest import PATROL_KM2
 from clic_geo.hotspots.engine import patrol_priority
@@ -109,3 +111,46 @@ def test_kendal_demo_first_is_a_walkable_place_with_the_most_expected_per_patrol
     assert first["n_incidents"] == walkable["n_incidents"].max()
     assert first["expected"] == hs["expected"].max()
     assert first["expected_words"].startswith("about ")
+
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "police_uk_cumbria" / "street"
+STREET = ("street points, 3 months", "street points, decayed")
+
+
+def _held_out_against_street(crime_type: str, indicators: list[str], weights=(0.3, 1.0)):
+    """Issue 11's protocol on the real months: settings chosen on the other period."""
+    from clic_geo.hotspots.backtest import backtest, reference_methods
+    from clic_geo.hotspots.forecast import held_out
+    from clic_geo.ingest.police_uk import load_police_uk
+
+    lad = REAL.parent.parent / "boundaries_cumbria" / "lad_2013_cumbria_districts.geojson"
+    study = shapely.union_all(gpd.read_file(lad).to_crs(27700).geometry.make_valid().to_numpy())
+    files = sorted(REAL.glob("*.csv"))
+    inc = load_police_uk(files, types=[crime_type])
+    ind = load_police_uk(files, types=indicators)
+    refs = reference_methods()
+    cands = {
+        f"w{w} p{p}": model_method(ind, ForecastSettings(indicator_weight=w, patrol_km2=p))
+        for w in weights
+        for p in (0.002, 0.005)
+    }
+    res = backtest(
+        inc,
+        methods={**cands, **{s: refs[s] for s in STREET}},
+        budgets_km2=(0.25, 1.0),
+        study_area=study,
+    )
+    allr = pd.concat([res, held_out(res, list(cands))])
+    return allr.pivot_table(index="test_month", columns=["budget_km2", "method"], values="hit_rate")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not REAL.is_dir(), reason="real data.police.uk files not present")
+def test_drugs_forecast_beats_the_street_point_count_on_months_it_was_not_tuned_on():
+    t = _held_out_against_street("Drugs", ["Violence and sexual offences", "Anti-social behaviour"])
+    assert len(t) == 7
+    for budget in (0.25, 1.0):
+        better = max(t[budget][s].mean() for s in STREET)
+        assert t[budget]["held out"].mean() >= 1.10 * better
+    best_1 = max(STREET, key=lambda s: t[1.0][s].mean())
+    assert (t[1.0]["held out"] > t[1.0][best_1]).sum() >= 5
