@@ -229,7 +229,12 @@ def trust_summary(
         Incidents with ``easting``, ``northing`` and ``month`` (e.g. ``Store.incidents()``).
     """
     months = sorted(set(incidents["month"])) if len(incidents) else []
-    wins = rolling_windows(months, lookback, all_history=True)[-max_windows:]
+    # every method gets the same history: up to a year before each month (older
+    # crimes weigh under 1/16 in the decayed count; a year keeps the test to seconds)
+    wins = [
+        Window(w.test_month, w.train_months[-12:])
+        for w in rolling_windows(months, lookback, all_history=True)[-max_windows:]
+    ]
     empty = pd.DataFrame(columns=["test_month", "ours", "grid count", STREET_3, STREET_DECAYED])
     if not wins:
         return TrustSummary(
