@@ -117,8 +117,9 @@ class HotspotFinder(BaseEstimator):
         ST-DBSCAN's time radius.
     buffer_m : float
         Margin drawn around each hotspot's points, metres.
-    concave_ratio : float
-        0 = tightest concave hull, 1 = convex hull.
+    concave_ratio : float, optional
+        0 = tightest concave hull, 1 = convex hull; None = no hull: the outline is
+        the union of the ``buffer_m`` discs round the cluster's points.
     half_life_months : float, optional
         Recency weighting of the score: an incident ``h`` months older than the
         newest month counts half. None = no decay.
@@ -164,7 +165,7 @@ class HotspotFinder(BaseEstimator):
         min_samples: float = 5,
         eps_days: float = 10.0,
         buffer_m: float = 25.0,
-        concave_ratio: float = 0.3,
+        concave_ratio: float | None = 0.3,
         half_life_months: float | None = None,
         overhead_km2: float = 0.01,
         patrol_km2: float | None = None,
@@ -199,7 +200,7 @@ class HotspotFinder(BaseEstimator):
                 problems.append(f"{name} must be a positive number, got {v!r}")
         if self.eps_m is not None and (not np.isfinite(self.eps_m) or self.eps_m <= 0):
             problems.append(f"eps_m must be a positive number of metres, got {self.eps_m!r}")
-        if not 0 <= self.concave_ratio <= 1:
+        if self.concave_ratio is not None and not 0 <= self.concave_ratio <= 1:
             problems.append(f"concave_ratio must be between 0 and 1, got {self.concave_ratio!r}")
         if self.half_life_months is not None and self.half_life_months <= 0:
             problems.append(f"half_life_months must be positive, got {self.half_life_months!r}")
@@ -408,11 +409,10 @@ class HotspotFinder(BaseEstimator):
         ks, n_loc = np.unique(pts["k"].to_numpy(), return_counts=True)
         mps = shapely.multipoints(pts[["e", "n"]].to_numpy(), indices=pts["k"].to_numpy())
         mps = mps[ks] if len(mps) > len(ks) else mps
-        hulls = np.where(
-            n_loc > 3,
-            shapely.concave_hull(mps, ratio=self.concave_ratio),
-            shapely.convex_hull(mps),
-        )
+        hulls = mps  # concave_ratio None: the outline is the points' discs
+        if self.concave_ratio is not None:
+            concave = shapely.concave_hull(mps, ratio=self.concave_ratio)
+            hulls = np.where(n_loc > 3, concave, shapely.convex_hull(mps))
         geoms = shapely.buffer(hulls, p.buffer_m, quad_segs=4)
         t0 = self._tick("polygons", t0)
         out = out.loc[ks]
@@ -505,9 +505,7 @@ class HotspotFinder(BaseEstimator):
 
 
 def patrol_priority(score: Any, area_km2: Any, patrol_km2: float) -> np.ndarray:
-    """The score one patrol covers: all of a unit up to ``patrol_km2``, that share of a
-    larger one (a busy street beats one busy doorstep; a whole town centre does not
-    beat the busiest street in it)."""
+    """The score one patrol covers: all of a unit up to ``patrol_km2``, that share beyond."""
     a = np.asarray(area_km2, dtype=float)
     return np.asarray(score, dtype=float) * np.minimum(1.0, patrol_km2 / np.maximum(a, 1e-12))
 
