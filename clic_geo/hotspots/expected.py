@@ -57,11 +57,14 @@ class ForecastSettings:
 
     half_life_months: float | None = 3.0
     self_model: str = "decay"  # or "etas"
-    indicator_weight: float = 1.0
+    indicator_weight: float = 0.3
     indicator_half_life_months: float | None = 3.0
     near_repeat_weight: float = 0.0
     near_repeat_m: float = 100.0
     patrol_km2: float = PATROL_KM2
+    #: the outlines' shape: None = each DBSCAN cluster drawn as its points' 25 m discs
+    #: (no area spent between spots), else the concave hull ratio of the plain map
+    concave_ratio: float | None = None
 
 
 def _points(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -155,7 +158,9 @@ def forecast_units(
     expected, priority, unit`` (expected crimes per patrol; ``unit``: the position in
     ``polygons``, or -1 for a disc added for an indicator), ranked.
     """
-    polys = list(polygons) if polygons is not None else recommended(train, **map_params)
+    if polygons is None:
+        polygons = recommended(train, **{"concave_ratio": settings.concave_ratio, **map_params})
+    polys = list(polygons)
     pf = point_forecast(train, indicators, settings)
     if pf.empty:
         return pd.DataFrame(

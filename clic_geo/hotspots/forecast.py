@@ -76,13 +76,15 @@ def recommended_map(
     """
     # one line per map: the app's cache is judged by counting these (tests/test_map_cache.py)
     log.debug("hotspot map built: %d incidents", len(incidents))
-    p = {**RECOMMENDED, **params}
+    fs = forecast or ForecastSettings()
+    use_ind = indicators is not None and len(indicators) > 0
+    p = {**RECOMMENDED, **({"concave_ratio": fs.concave_ratio} if use_ind else {}), **params}
     if p["eps_m"] == "auto":
         p["eps_m"] = choose_scale(incidents, **p)
     layer = build_layer("incidents", incidents=incidents)
     hs = find_hotspots(layer, **{**p, "n_simulations": n_simulations})
-    if indicators is not None and len(indicators) and len(hs):
-        return with_indicators(hs, incidents, indicators, forecast or ForecastSettings())
+    if use_ind and len(hs):
+        return with_indicators(hs, incidents, indicators, fs)
     return add_expected(hs, p.get("half_life_months"))
 
 
