@@ -251,8 +251,11 @@ def test_real_months_hold_out_beats_grid_count(monkeypatch, tmp_path):
     _, held = tune(inc, study_area=study)
     assert len(held) == 7
     assert held["hit_rate"].mean() > held["grid_count"].mean()
-    assert held["hit_rate"].median() > held["grid_count"].median()
-    assert (held["hit_rate"] > held["grid_count"]).sum() >= 5
+    # ranked per patrol (issue 11) the plain map's median month ties the grid count's
+    # (it beat it ranked by density); the forecast with indicators is what beats the
+    # street-point count (tests/test_walkable_rank.py)
+    assert held["hit_rate"].median() >= held["grid_count"].median()
+    assert (held["hit_rate"] > held["grid_count"]).sum() >= 4
 
 
 def test_choose_scale_uses_only_the_input_and_picks_the_radius_that_forecasts_it():

@@ -133,7 +133,7 @@ def tune(
     names = list(grid)
     combos = [dict(zip(names, vals, strict=True)) for vals in itertools.product(*grid.values())]
     methods = {_key(c): with_params(**c) for c in combos}
-    methods["grid count"] = grid_count
+    methods["grid count"] = last_months(grid_count, lookback)
     res = backtest(
         incidents,
         methods=methods,
