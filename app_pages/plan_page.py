@@ -22,7 +22,7 @@ from clic_geo._errors import ClicGeoError, ConfigError
 from clic_geo.access.audit import Action
 from clic_geo.access.audit_log import record_action
 from clic_geo.access.identity import Role
-from clic_geo.export import safe_csv_frame
+from clic_geo.export import safe_csv_frame, safe_display_frame
 from clic_geo.geo.network import DEFAULT_DETOUR_FACTOR
 from clic_geo.hotspots.current import current_hotspots
 from clic_geo.planning.plan_service import (
@@ -95,7 +95,7 @@ def route_map(plan: DayPlan):
     mapping.add_boundaries(m, res.areas_gdf[res.areas_gdf["id"] == a.id])
     r = plan.route
     stops = _route_stops(plan)
-    path = [(s["lat"], s["lon"]) for s in stops] + [r.end]
+    path = c.plan_path(plan)  # each leg as walked: on the streets, or round water
     if r.end != r.start:
         stops.append({"lat": r.end[0], "lon": r.end[1], "number": "E", "label": "End point"})
     mapping.add_route(m, stops, path=path)
@@ -111,6 +111,20 @@ def route_map(plan: DayPlan):
         title="Planned route",
     )
     return m
+
+
+def route_estimate_note(method: str) -> str:
+    """Which walking estimate the route used, in words (shown under the route map)."""
+    if method.startswith("walking network"):
+        return (
+            f"Walks measured on the street network ({method.removeprefix('walking network ')}); "
+            "the line follows those streets. The Map page shows this route too."
+        )
+    return (
+        f"No street network is loaded: walks are estimated as {method} (the line shows "
+        "that estimate; follow the streets). Set street_network in settings.toml to route "
+        "on the streets. The Map page shows this route too."
+    )
 
 
 def _audit(action: Action, area: str, **detail) -> None:
@@ -165,7 +179,7 @@ with st.sidebar:
         value=DEFAULT_DETOUR_FACTOR,
         step=0.05,
         key="plan_detour",
-        help="Straight-line distance times this (no street network is configured).",
+        help="Straight-line distance times this, where no street network is loaded.",
     )
     with st.expander("Minutes per visit"):
         minutes = tuple(
@@ -239,8 +253,20 @@ st.markdown(
     f"**{len(cands)} candidates in {c.md(area.name)} for {day:%A %d %B %Y}**, highest "
     "priority first. Tick *Must visit* to pin a stop, *Leave out* to drop one."
 )
+if cands.empty:
+    span = c.month_span(v)
+    st.info(
+        "Nothing to plan here for that day: no address of concern, recent incident or "
+        "hotspot in this area. Import addresses of concern and incidents (police.uk months "
+        "or your own records) on the Data page, or choose another area."
+        + (
+            f" The store's incidents end in {span[1]}: a day soon after that month plans on them."
+            if span is not None and span[1] < (day - timedelta(days=120)).strftime("%Y-%m")
+            else ""
+        )
+    )
 edited = st.data_editor(
-    table,
+    safe_display_frame(table),
     key=editor_key,
     hide_index=True,
     height=250,
@@ -271,7 +297,12 @@ b1, b2 = st.columns([1, 4])
 go = b1.button("Plan the route", type="primary", key="plan_go")
 b2.caption(
     f"{len(must)} pinned, {len(out)} left out · {hours:g} h from {start_time:%H:%M} · "
-    f"{speed:g} km/h · straight line × {detour:g}"
+    f"{speed:g} km/h · "
+    + (
+        "street network"
+        if res.settings.street_network
+        else f"straight line × {detour:g}, round water"
+    )
 )
 if both:
     st.warning("A stop cannot be both pinned and left out: untick one of them.")
@@ -297,7 +328,8 @@ if go and not both and not start_problem:
     hs = area_hotspots(v, area_id, day) if with_hotspots else None
     try:
         with st.spinner("Planning the walk…"):
-            plan = plan_day(res.store, res.areas, request, hotspots=hs)
+            model = c.distance_model(area_id, float(detour))
+            plan = plan_day(res.store, res.areas, request, hotspots=hs, network=model)
     except InfeasiblePlanError as exc:
         st.error(_explain_infeasible(exc, cands))
     except ClicGeoError as exc:
@@ -328,11 +360,7 @@ if plan is not None:
                 returned_objects=[],
                 key="plan_map",
             )
-            st.caption(
-                f"Distances: {c.md(r.distance_method)}. The line joins the stops in order as the "
-                "crow flies; follow the streets. The Map page shows this route too "
-                "(layer *Planned route*)."
-            )
+            st.caption(c.md(route_estimate_note(r.distance_method)))
         with right:
             m1, m2, m3 = st.columns(3)
             m1.metric("Stops", len(r.stops))
@@ -358,7 +386,7 @@ if plan is not None:
                 }
             )
             st.dataframe(
-                stops,
+                safe_display_frame(stops),
                 hide_index=True,
                 width="stretch",
                 height=min(260, 35 * (len(stops) + 1) + 3),

@@ -187,6 +187,37 @@ line_status = Table(
     Column("import_id", Integer, ForeignKey("imports.id")),
 )
 
+derived_results = Table(
+    "derived_results",
+    metadata,
+    Column("kind", String(32), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("data_version", Integer, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("computed_at", DateTime, nullable=False),
+    Column("seconds", Float, nullable=False),
+    Column("payload", Text, nullable=False),
+)
+
+#: Base map layers (migration 0006): a force's roads, water, buildings or places,
+#: imported by ``clic-geo basemap import``, kept in WGS84 as compact GeoJSON.
+base_layers = Table(
+    "base_layers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("file_sha256", String(64), nullable=False),
+    Column("source_crs", Text),
+    Column("features", Integer, nullable=False),
+    Column("attribution", Text, nullable=False),
+    Column("imported_at", DateTime, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("geojson", Text, nullable=False),
+    Index("ix_base_layers_kind", "kind"),
+)
+
 #: Tables holding record-level data (for wiping and for privacy checks).
 RECORD_TABLES = (
     visit_support,
