@@ -227,6 +227,43 @@ def test_backtest_command_prints_the_table(tmp_path, capsys, monkeypatch):
     assert "hit@1km²" in captured.out
     assert "2024-04" in captured.out
     assert "1/1" in captured.err  # the progress bar
+    assert "street points, decayed" in captured.out
+    assert "street points, 3 months" in captured.out
+    # with leading indicators: the forecast is "ours"; the hotspots carry expected counts
+    rc = main(
+        [
+            "backtest",
+            "--police-uk",
+            *map(str, files),
+            "--types",
+            "Drugs",
+            "--indicators",
+            "Burglary",
+            "--json",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert rc == 0
+    rows = json.loads(out.strip().splitlines()[-1])
+    assert {r["method"] for r in rows} >= {"ours", "street points, decayed", "grid count"}
+    geo = tmp_path / "h.geojson"
+    rc = main(
+        [
+            "hotspots",
+            "--police-uk",
+            *map(str, files),
+            "--types",
+            "Drugs",
+            "--indicators",
+            "Burglary",
+            "--simulations",
+            "0",
+            "--out",
+            str(geo),
+        ]
+    )
+    assert rc == 0 and "expected about" in capsys.readouterr().out
+    assert gpd.read_file(geo)["expected_words"].str.contains("next month").all()
 
 
 def test_commands_report_bad_input(tmp_path, capsys, monkeypatch):
