@@ -194,10 +194,11 @@ if none_yet and not inc.empty:
 
 st.subheader("How much to trust the hotspot map, on this data")
 st.caption(
-    "Each past month, the hotspots built from the three months before it are compared with "
-    "where that month's incidents happened, against simply counting the busiest 100 m squares "
-    "(the standard test: hit rate within the best 1 km²). County-lines categories; complete "
-    "months only."
+    "Each past month, the hotspots built from the months before it are compared with where "
+    "that month's incidents happened, against simply counting the busiest 100 m squares and "
+    "against the street-point count (the spots that had crimes before, busiest first: the "
+    "reference a map has to beat). The standard test: hit rate within the best 1 km². "
+    "County-lines categories; complete months only."
 )
 this_month = date.today().strftime("%Y-%m")
 rows = []
@@ -217,6 +218,7 @@ for area_id in [c.ALL, *res.areas.ids]:
             "Months tested": t.months_tested if t is not None else None,
             "Hotspots (median hit rate)": f"{t.ours_median:.0%}" if tested else "-",
             "Counting squares (median)": f"{t.grid_median:.0%}" if tested else "-",
+            "Street-point count (median)": f"{t.street_median:.0%}" if tested else "-",
             "Months better / worse": f"{t.months_won} / {t.months_lost}" if tested else "-",
             "In words": t.verdict if t is not None else "Being computed now…",
         }

@@ -126,11 +126,18 @@ def hotspots(v: int, area: str, start: date, end: date, cats: tuple[str, ...]):
     stamp = c.db_retry(derived.hotspots_stamp, store, c._area_arg(area), start, end, cats)
     if stamp is None:
         hs, history = computed_hotspots(v, area, start, end, cats)
-        return hs, history, False
+        return _with_expected(hs), history, False
     if stamp < v:
         c.refresh_soon()
     hs, history = stored_hotspots(stamp, area, start, end, cats)
-    return hs, history, stamp < v
+    return _with_expected(hs), history, stamp < v
+
+
+def _with_expected(hs: pd.DataFrame) -> pd.DataFrame:
+    """A map stored before hotspots carried their expected count says so."""
+    if len(hs) and "expected_words" not in hs:
+        return hs.assign(expected_words="not computed yet")
+    return hs
 
 
 def build_map(
@@ -165,8 +172,8 @@ def build_map(
             m,
             hs,
             name="Hotspots",
-            fields=["rank_label", "place", "trend_label", "n_incidents"],
-            aliases=["Hotspot", "Around", "Trend", "Incidents"],
+            fields=["rank_label", "place", "trend_label", "n_incidents", "expected_words"],
+            aliases=["Hotspot", "Around", "Trend", "Incidents", "Expected"],
             colour_field="band",
             colours=SCORE_COLOURS,
             dash_field=Col.TREND,
@@ -340,12 +347,15 @@ if period is not None:
         cols[1].metric("Hotspots", len(hs))
         trust_panel(v, area, key, date.today().strftime("%Y-%m"))
         if len(hs):
-            table = hs[["rank_label", "place", "trend_label", "n_incidents"]].rename(
+            table = hs[
+                ["rank_label", "place", "trend_label", "n_incidents", "expected_words"]
+            ].rename(
                 columns={
                     "rank_label": "#",
                     "place": "Around",
                     "trend_label": "Trend",
                     "n_incidents": "Inc.",
+                    "expected_words": "Expected",
                 }
             )
             picked = st.dataframe(
@@ -361,6 +371,9 @@ if period is not None:
                     "Around": st.column_config.TextColumn(width=92, help="The nearest street"),
                     "Trend": st.column_config.TextColumn(width=82),
                     "Inc.": st.column_config.NumberColumn(width=44, help="Incidents in the period"),
+                    "Expected": st.column_config.TextColumn(
+                        help="Incidents expected next month inside the outline, with its range"
+                    ),
                 },
             )
             rows = (picked or {}).get("selection", {}).get("rows", [])
@@ -381,6 +394,7 @@ if period is not None:
             facts = {
                 "Trend": f"{h['trend_label']}: {TREND_MEANING.get(h[Col.TREND], '')}",
                 "Incidents in the period": int(h["n_incidents"]),
+                "Expected next month": h["expected_words"],
                 "Distinct locations": int(h["n_locations"]),
                 "First and last seen": f"{h['first_seen']} to {h['last_seen']}",
                 "Area": f"{float(h['area_km2']) * 100:.1f} hectares",
