@@ -73,7 +73,12 @@ class Side:
 def measure_side(
     incidents: pd.DataFrame, areas: Sequence[str], *, max_windows: int | None = 12
 ) -> Side:
-    """Everything the comparison shows, for one side (the trust panel's last 12 months)."""
+    """Everything the comparison shows, for one side (the trust panel's last 12 months).
+
+    Only incidents in the operating ``areas`` count (``all`` is them together), as the
+    demo world has nothing elsewhere.
+    """
+    incidents = incidents[incidents["area_id"].isin(areas)]
     prof = cal.profile(incidents, areas, max_windows=max_windows)
     trust = cal.trust_by_area(incidents, areas)
     return Side(prof, cal.monthly_counts(incidents, areas), trust, cal.edge(trust))
@@ -86,14 +91,16 @@ def compare_table(real: Side, demo: Side, areas: Sequence[str]) -> str:
         lines += [
             f"**{g}**",
             "",
-            "| statistic | " + " | ".join(f"{a} real / demo" for a in [cal.ALL_AREAS, *areas]) + " |",
+            "| statistic | "
+            + " | ".join(f"{a} real / demo" for a in [cal.ALL_AREAS, *areas])
+            + " |",
             "|---|" + "---|" * (len(areas) + 1),
         ]
         for k, (label, fmt) in SHOWN.items():
             cells = []
             for a in [cal.ALL_AREAS, *areas]:
-                r = real.profile.query("area == @a and group == @g")[k].iloc[0]
-                d = demo.profile.query("area == @a and group == @g")[k].iloc[0]
+                r = _stat(real.profile, a, g, k)
+                d = _stat(demo.profile, a, g, k)
                 cells.append(f"{fmt.format(r)} / {fmt.format(d)}")
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
         lines.append("")
@@ -130,14 +137,16 @@ def compare_table(real: Side, demo: Side, areas: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
+def _stat(profile: pd.DataFrame, area: str, group: str, key: str) -> float:
+    row = profile[(profile["area"] == area) & (profile["group"] == group)]
+    return float(row[key].iloc[0])
+
+
 def _trust_cell(t: TrustSummary) -> str:
     if not t.months_tested:
         return "not tested"
     word = t.verdict.split(":")[0]
-    return (
-        f"{t.ours_median:.0%} vs {t.grid_median:.0%}, {t.months_won}-{t.months_lost} "
-        f"({word})"
-    )
+    return f"{t.ours_median:.0%} vs {t.grid_median:.0%}, {t.months_won}-{t.months_lost} ({word})"
 
 
 def _edge_cell(e: cal.Edge) -> str:
