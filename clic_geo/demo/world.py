@@ -159,7 +159,8 @@ def generate(
                 k = int(rng.poisson(lam)) if lam > 0 else 0
                 e0, n0 = _centre(h, t)
                 snapped = st.near(e0, n0, h.radius_m / 2, rng, k)
-                cats = _choice(rng, sc["hotspot_categories"], k)
+                # a hotspot may name its own mix (the drug markets the partnership targets)
+                cats = _choice(rng, sc[h.params.get("mix", "hotspot_categories")], k)
                 for i, c, when in zip(
                     snapped, cats, _times_in_month(rng, month, k, evening=True), strict=True
                 ):
