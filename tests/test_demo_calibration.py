@@ -151,7 +151,9 @@ def test_demo_trust_verdict_agrees_with_the_real_months(sides) -> None:
     real, demo, _ = sides
     assert real.edge.months >= 20 and demo.edge.months >= 40
     assert demo.edge.direction == real.edge.direction, (real.edge, demo.edge)
-    # the hit rates themselves are of the same size: the demo is not an easy world
-    for a in real.trust:
-        r, d = real.trust[a], demo.trust[a]
-        assert abs(d.grid_median - r.grid_median) <= 0.12, (a, r.grid_median, d.grid_median)
+    # the hit rates themselves are of the same size (averaged over the areas: seven real
+    # months per area are too few to hold each area to it): the demo is not an easy world
+    for key in ("grid_median", "ours_median"):
+        r = np.mean([getattr(t, key) for a, t in real.trust.items() if a != cal.ALL_AREAS])
+        d = np.mean([getattr(t, key) for a, t in demo.trust.items() if a != cal.ALL_AREAS])
+        assert abs(d - r) <= 0.1, (key, r, d)
