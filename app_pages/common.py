@@ -9,10 +9,8 @@ lives in ``st.session_state``.
 from __future__ import annotations
 
 import functools
-import importlib
 import logging
 import re
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -118,15 +116,6 @@ class Resources:
     refresher: derived.BackgroundRefresh
 
 
-def _warm_imports() -> None:
-    """Import the map page's libraries (seconds on a cold, busy server) in the background."""
-    for name in ("altair", "streamlit_folium", "folium.plugins"):
-        try:
-            importlib.import_module(name)
-        except ImportError:  # the page itself will say so
-            log.warning("could not preload %s", name)
-
-
 @st.cache_resource(show_spinner=False)
 def resources() -> Resources:
     """Open the store once per server process (seeding the demo on a first start)."""
@@ -139,8 +128,6 @@ def resources() -> Resources:
     sync_demo_accounts(settings, store, policy=policy)
     areas = load_areas(settings.areas_dir)
     refresher = derived.BackgroundRefresh(store, areas)
-    # what the map page needs beyond this module, loaded while the first person signs in
-    threading.Thread(target=_warm_imports, name="clic-warm", daemon=True).start()
     if derived.needs_refresh(store):
         # results stored by an older data version (or none yet): recomputed in the
         # background while the first person signs in
