@@ -15,7 +15,8 @@ from clic_geo._errors import ClicGeoError
 from clic_geo.access.audit import Action
 from clic_geo.access.audit_log import record_action
 from clic_geo.access.identity import Role
-from clic_geo.export import safe_csv_frame
+from clic_geo.export import safe_csv_frame, safe_display_frame
+from clic_geo.files import private_upload
 from clic_geo.ingest.importer import validation_context
 from clic_geo.ingest.readers import read_table
 from clic_geo.ingest.validate import validate
@@ -72,14 +73,16 @@ if submitted:
     if upload is None:
         st.error("Choose a file first.")
     else:
-        folder = res.settings.data_dir / "uploads"
-        folder.mkdir(parents=True, exist_ok=True)
         safe_name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(upload.name).name)[-80:] or "upload.csv"
-        path = folder / f"{datetime.now():%Y%m%d-%H%M%S}-{safe_name}"
-        path.write_bytes(upload.getvalue())
         progress = st.progress(0, text="Reading the file…")
         try:
-            raw = read_table(path)
+            # written owner-only for as long as it is read, then deleted (issue 14)
+            with private_upload(
+                res.settings.data_dir / "uploads",
+                f"{datetime.now():%Y%m%d-%H%M%S}-{safe_name}",
+                upload.getvalue(),
+            ) as path:
+                raw = read_table(path)
             progress.progress(30, text=f"Checking {raw.n_read:,} rows…")
             is_police = police and kind == "incidents"
             ctx = validation_context(
@@ -146,7 +149,7 @@ if last:
         shown = pd.concat(
             [rej[["row", "outcome", "reason"]].reset_index(drop=True), raw_vals], axis=1
         )
-        st.dataframe(shown, hide_index=True, width="stretch", height=260)
+        st.dataframe(safe_display_frame(shown), hide_index=True, width="stretch", height=260)
         st.download_button(
             "Download the rejected and duplicate rows (CSV)",
             safe_csv_frame(shown).to_csv(index=False).encode("utf-8-sig"),
@@ -161,7 +164,7 @@ st.subheader("What the store holds")
 v = c.version()
 inc = _month_area(v)
 if inc.empty:
-    st.info("No incidents yet.")
+    st.info(c.NO_INCIDENTS)
 else:
     names = res.areas.names()
     table = (
@@ -177,6 +180,16 @@ cols[0].metric("Incidents", f"{counts['incidents']:,}")
 cols[1].metric("Addresses of concern", f"{counts['addresses']:,}")
 cols[2].metric("Visits", f"{counts['visits']:,}")
 cols[3].metric("County lines", f"{counts['county_lines']:,}")
+none_yet = [
+    KINDS[k].lower()
+    for k, table in (("addresses", "addresses"), ("visits", "visits"), ("lines", "county_lines"))
+    if not counts[table]
+]
+if none_yet and not inc.empty:
+    st.caption(
+        f"No {', '.join(none_yet)} yet: import them above (*What the file holds*) to plan "
+        "visits to addresses and to fill the partnership's figures."
+    )
 
 st.subheader("How much to trust the hotspot map, on this data")
 st.caption(

@@ -17,7 +17,9 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages import common as c
+from app_pages import saved_plans as sp
 from clic_geo.access.identity import Role
+from clic_geo.export import safe_display_frame
 from clic_geo.hotspots.current import TREND_MEANING, current_hotspots
 from clic_geo.reporting import derived_service as derived
 from clic_geo.reporting import maps as mapping
@@ -158,7 +160,7 @@ def build_map(
         a = res.areas.get(area)
         center, zoom = (a.view_lat, a.view_lon), a.view_zoom
         minx, miny, maxx, maxy = a.geometry.bounds
-    m = c.base_map(center, zoom)
+    m = c.base_map(center, zoom, (minx, miny, maxx, maxy))
     m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(30, 30))
     legend = []
     if "boundaries" in layers:
@@ -226,7 +228,7 @@ def build_map(
             }
             for s in route.stops
         ]
-        mapping.add_route(m, stops)
+        mapping.add_route(m, stops, path=c.plan_path(plan))
         legend.append((mapping.PALETTE["route"], "Planned route (numbered stops)"))
     mapping.add_legend(m, legend, title="Legend")
     return m
@@ -288,6 +290,7 @@ with st.sidebar:
         )
     else:
         cats = list(PRESETS[preset])
+    sp.remember_latest(area)  # after a reload: the latest saved plan is the planned route
     planned = st.session_state.get("clic_plan") is not None
     options = list(LAYERS) if planned else list(LAYERS)[:-1]
     layers = st.pills(
@@ -330,11 +333,16 @@ if period is not None:
             + (
                 "configured tile server."
                 if c.resources().settings.tile_url
-                else "none (offline); set a tile URL in settings.toml to show streets."
+                else "roads and water drawn offline (clic-geo basemap list says which)."
             )
         )
     with right:
         n = int(pts["n"].sum()) if len(pts) else 0
+        if n == 0:
+            st.info(
+                "No incidents of these categories in this area and period. Choose another "
+                "period, area or categories, or import the months missing (Data page)."
+            )
         cols = st.columns(2)
         cols[0].metric("Incidents", f"{n:,}")
         cols[1].metric("Hotspots", len(hs))
@@ -349,7 +357,7 @@ if period is not None:
                 }
             )
             picked = st.dataframe(
-                table,
+                safe_display_frame(table),
                 hide_index=True,
                 width="stretch",
                 height=300,

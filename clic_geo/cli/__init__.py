@@ -19,6 +19,7 @@ from clic_geo import __version__
 from clic_geo._errors import ClicGeoError, InputFileError
 from clic_geo.cli import (
     _areas,
+    _basemap,
     _demo,
     _evaluate,
     _hotspots,
@@ -38,6 +39,7 @@ COMMANDS = (
     _import,
     _demo,
     _areas,
+    _basemap,
     _status,
     _refresh,
     _hotspots,
