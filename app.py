@@ -31,7 +31,7 @@ st.set_page_config(
 st.markdown(c.COMPACT_CSS, unsafe_allow_html=True)  # a constant: layout only, no data
 
 with st.spinner("Opening the store (the first start of the demo prepares its data)…"):
-    res = c.resources()
+    res = c.open_resources()
 
 user = c.current_user()
 

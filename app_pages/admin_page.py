@@ -25,6 +25,7 @@ from clic_geo.access.accounts import (
 )
 from clic_geo.access.identity import Role
 from clic_geo.access.isa import LAYER_LABELS, Layer, get_isa_scope, list_isa_scopes, set_isa_scope
+from clic_geo.export import safe_display_frame
 
 c.guard(Role.ADMIN)
 res = c.resources()
@@ -44,7 +45,7 @@ users_tab, orgs_tab, isa_tab = st.tabs(["Users", "Organisations", "Information s
 
 with users_tab:
     users = list_users(res.store)
-    st.dataframe(users, hide_index=True, width="stretch", height=260)
+    st.dataframe(safe_display_frame(users), hide_index=True, width="stretch", height=260)
     names = users["username"].tolist()
     st.markdown("**Change a user**")
     cols = st.columns([2, 1.2, 1.2, 1.2, 1.2])

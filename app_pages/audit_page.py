@@ -12,6 +12,7 @@ import streamlit as st
 from app_pages import common as c
 from clic_geo.access.audit_log import read_audit
 from clic_geo.access.identity import Role
+from clic_geo.export import safe_display_frame
 
 c.guard(Role.OFFICER, Role.ADMIN)
 res = c.resources()
@@ -41,7 +42,7 @@ else:
         detail=shown["detail"].map(lambda d: json.dumps(d, default=str) if d else "")
     )
     st.dataframe(
-        shown[
+        safe_display_frame(shown)[
             [
                 "at",
                 "actor",

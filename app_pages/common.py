@@ -34,11 +34,13 @@ from clic_geo.access.auth import validate_session as _validate
 from clic_geo.access.identity import Role, Session, User
 from clic_geo.demo.accounts import sync_demo_accounts
 from clic_geo.demo.seeding import seed_demo
+from clic_geo.export import strip_bidi
 from clic_geo.geo.areas import AreaSet, ServiceArea, load_areas, load_service_area
 from clic_geo.geo.basemap import road_segments
 from clic_geo.geo.network import DistanceModel, load_network, route_path
 from clic_geo.geo.water import WaterAwareLine
 from clic_geo.hotspots.forecast import TrustSummary, trust_summary
+from clic_geo.reporting import derived_service as derived
 from clic_geo.reporting.base_layer import add_base_layer, view_bounds
 from clic_geo.reporting.maps import MapAssets, offline_map
 from clic_geo.settings import Settings, load_settings
@@ -58,6 +60,13 @@ ATTRIBUTION_POLICE = (
     "Contains public sector information licensed under the Open Government Licence v3.0"
 )
 
+
+#: The empty state of a page that needs incidents: what to import to fill it.
+NO_INCIDENTS = (
+    "The store holds no incidents yet. Import the force's data.police.uk months "
+    "(`clic-geo import police-uk FILES…`, or on the Data page: *Incidents*, ticking "
+    "*data.police.uk street-level file*) or your own incident records."
+)
 
 log = logging.getLogger("clic_geo.app")
 _T = TypeVar("_T")
@@ -117,6 +126,7 @@ class Resources:
     assets: MapAssets
     areas_gdf: gpd.GeoDataFrame
     policy: AuthPolicy
+    refresher: derived.BackgroundRefresh
 
 
 @st.cache_resource(show_spinner=False)
@@ -130,6 +140,11 @@ def resources() -> Resources:
     # demo accounts exist in demo mode and are removed otherwise
     sync_demo_accounts(settings, store, policy=policy)
     areas = load_areas(settings.areas_dir)
+    refresher = derived.BackgroundRefresh(store, areas)
+    if derived.needs_refresh(store):
+        # results stored by an older data version (or none yet): recomputed in the
+        # background while the first person signs in
+        refresher.request()
     return Resources(
         settings=settings,
         store=store,
@@ -138,7 +153,22 @@ def resources() -> Resources:
         assets=MapAssets(),
         areas_gdf=areas.to_gdf(),
         policy=policy,
+        refresher=refresher,
     )
+
+
+def open_resources() -> Resources:
+    """:func:`resources`, or, when the store cannot be opened (an empty or damaged store
+    file is refused), one plain line on the page: the reason goes to the server log only."""
+    try:
+        return resources()
+    except StoreError as exc:
+        log.error("the store cannot be opened: %s", exc)
+        st.error(
+            "The data store cannot be opened, so nothing can be shown. The server's log says "
+            "why; tell the person who runs clic-geo."
+        )
+        st.stop()
 
 
 # ----------------------------------------------------------------------- who is signed in
@@ -208,6 +238,26 @@ def audit_view(kind: str, area: str, start: date | None, end: date | None) -> No
     seen.add(key)
 
 
+def refresh_soon() -> None:
+    """Recompute the stored hotspot maps and trust tests in the background (the server
+    runs one refresh at a time; the page does not wait)."""
+    resources().refresher.request()
+
+
+def current_fingerprint(v: int) -> str:
+    """The incidents' fingerprint at data version ``v``, if a stored result knows it."""
+    for _kind, _key, dv, fp in db_retry(resources().store.result_stamps):
+        if dv == v:
+            return fp
+    return ""
+
+
+UPDATING = (
+    "Updating…: this was computed before the latest change to the data. The new one is "
+    "being computed now; it shows when you next open or change this page."
+)
+
+
 def version() -> int:
     """The store's data version (changes after imports and recorded visits)."""
     return db_retry(resources().store.data_version)
@@ -269,7 +319,14 @@ def trust(v: int, area: str, cats: tuple[str, ...], before_month: str) -> TrustS
     (complete months before ``before_month``), for an area and categories."""
     inc = all_incidents(v, area)
     inc = inc[inc["category"].isin(cats) & (inc["month"] < before_month)]
-    return trust_summary(inc)
+    t0 = time.perf_counter()
+    summary = trust_summary(inc)
+    db_retry(
+        derived.save_trust, resources().store, _area_arg(area), cats, summary,
+        before_month=before_month, data_version=v, incidents_fingerprint=current_fingerprint(v),
+        seconds=time.perf_counter() - t0,
+    )  # fmt: skip
+    return summary
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -381,13 +438,11 @@ def period_choice(
     """A date range within the data, defaulting to the last ``default_months`` months of it."""
     span = day_span(version())
     if span is None:
-        st.info("The store holds no incidents yet. Import some on the Data page.")
+        st.info(NO_INCIDENTS)
         return None
     first, last = span
-    start_default = max(
-        first,
-        (pd.Timestamp(last) - pd.DateOffset(months=default_months) + pd.Timedelta(days=1)).date(),
-    )
+    # the same default period as the stored hotspot maps (derived_service)
+    start_default, _ = derived.default_period(first, last, default_months)
     value = st.session_state.get(f"{key}_value", (start_default, last))
     picked = st.date_input(
         label, value=value, min_value=first, max_value=last, key=key, format="DD/MM/YYYY"
@@ -404,7 +459,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
 
 def md(text: object) -> str:
     """Text from the data, made inert for Streamlit's markdown (no links, images, HTML)."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
+    return _MD_SPECIAL.sub(r"\\\1", strip_bidi(str(text)))
 
 
 def demo_banner() -> None:

@@ -7,6 +7,7 @@ a hotspot on the map or in the table shows its statistics and monthly history.
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import altair as alt
@@ -17,7 +18,9 @@ from streamlit_folium import st_folium
 
 from app_pages import common as c
 from clic_geo.access.identity import Role
+from clic_geo.export import safe_display_frame
 from clic_geo.hotspots.current import TREND_MEANING, current_hotspots
+from clic_geo.reporting import derived_service as derived
 from clic_geo.reporting import maps as mapping
 from clic_geo.schema import CATEGORY_LABELS, COUNTY_LINES_CATEGORIES, CUCKOOING_LABELS, Col
 
@@ -57,9 +60,18 @@ TREND_DASHES = {
 def incident_points(
     v: int, area: str, start: date, end: date, cats: tuple[str, ...]
 ) -> pd.DataFrame:
-    inc = c.incidents(v, area, start, end)
-    inc = inc[inc[Col.CATEGORY].isin(cats)]
-    sev = c.resources().settings
+    res = c.resources()
+    # only the columns the map draws (police.uk rows carry long attribute texts)
+    cols = [Col.CATEGORY, Col.LAT, Col.LON, Col.LOCATION]
+    inc = c.db_retry(
+        res.store.incidents,
+        area=c._area_arg(area),
+        start=start,
+        end=end,
+        categories=list(cats),
+        columns=cols,
+    )
+    sev = res.settings
     inc = inc.assign(w=inc[Col.CATEGORY].map(sev.severity_of))
     return mapping.aggregate_points(inc, weight="w", label=Col.LOCATION)
 
@@ -69,24 +81,64 @@ def visit_points(v: int, area: str, start: date, end: date) -> pd.DataFrame:
     return mapping.aggregate_points(c.visits(v, area, start, end), decimals=4)
 
 
-@st.cache_data(show_spinner="Finding hotspots…", max_entries=32)
-def hotspots(v: int, area: str, start: date, end: date, cats: tuple[str, ...]):
-    """The period's hotspots with a 12-month history (cached: a filter change elsewhere
-    on the page does not recompute them)."""
-    res = c.resources()
-    inc = c.all_incidents(v, area)
-    inc = inc[inc[Col.CATEGORY].isin(cats)]
-    cur = current_hotspots(
-        inc, start=start, end=end, area_km2={a.id: a.area_km2 for a in res.areas}
-    )
-    hs = cur.hotspots
+def _ranked(hs: pd.DataFrame) -> pd.DataFrame:
     if len(hs):
         q = np.unique(np.quantile(hs[Col.SCORE], [0.2, 0.4, 0.6, 0.8]))
         hs = hs.assign(
             band=np.searchsorted(q, hs[Col.SCORE]).astype(str),
             rank_label=hs[Col.RANK].map(lambda r: f"#{r}"),
         )
-    return hs, cur.history
+    return hs
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def stored_hotspots(stamp: int, area: str, start: date, end: date, cats: tuple[str, ...]):
+    """The hotspot map computed when the data changed (``stamp``: its data version)."""
+    got = c.db_retry(
+        derived.load_hotspots, c.resources().store, c._area_arg(area), start, end, cats,
+        data_version=stamp,
+    )  # fmt: skip
+    if got is None:  # replaced between the two reads: the caller's next run finds it
+        return pd.DataFrame(), pd.DataFrame()
+    return _ranked(got.value.hotspots), got.value.history
+
+
+@st.cache_data(
+    show_spinner="Finding hotspots for this period and these categories…", max_entries=32
+)
+def computed_hotspots(v: int, area: str, start: date, end: date, cats: tuple[str, ...]):
+    """A period or categories not computed in advance: computed now (the person waits,
+    with a spinner), and stored so the next person does not."""
+    res = c.resources()
+    inc = c.all_incidents(v, area)
+    inc = inc[inc[Col.CATEGORY].isin(cats)]
+    t0 = time.perf_counter()
+    cur = current_hotspots(
+        inc, start=start, end=end, area_km2={a.id: a.area_km2 for a in res.areas}
+    )
+    c.db_retry(
+        derived.save_hotspots, res.store, c._area_arg(area), start, end, cats, cur,
+        data_version=v, incidents_fingerprint=c.current_fingerprint(v),
+        seconds=time.perf_counter() - t0,
+    )  # fmt: skip
+    return _ranked(cur.hotspots), cur.history
+
+
+def hotspots(v: int, area: str, start: date, end: date, cats: tuple[str, ...]):
+    """The period's hotspots with a 12-month history, and whether they are out of date.
+
+    Read from the store (computed when the data changed); one computed before the
+    latest change is shown while the refresh runs; one never computed is computed now.
+    """
+    store = c.resources().store
+    stamp = c.db_retry(derived.hotspots_stamp, store, c._area_arg(area), start, end, cats)
+    if stamp is None:
+        hs, history = computed_hotspots(v, area, start, end, cats)
+        return hs, history, False
+    if stamp < v:
+        c.refresh_soon()
+    hs, history = stored_hotspots(stamp, area, start, end, cats)
+    return hs, history, stamp < v
 
 
 def build_map(
@@ -190,9 +242,19 @@ def tested() -> set[tuple]:
 
 @st.fragment
 def trust_panel(v: int, area: str, cats: tuple[str, ...], before_month: str) -> None:
-    """How much to trust the map: the backtest (twelve clusterings, seconds on a first
-    view) runs when asked, so a new area or category set draws without waiting for it."""
+    """How much to trust the map: the backtest stored when the data changed; for other
+    categories it runs when asked (twelve clusterings, seconds), so the map draws first."""
     st.markdown("**How much to trust this map**")
+    res = c.resources()
+    stored = c.db_retry(
+        derived.load_trust, res.store, c._area_arg(area), cats, before_month, data_version=v
+    )
+    if stored is not None:
+        st.caption(c.md(stored.value.verdict))
+        if stored.stale:
+            st.caption(c.UPDATING)
+            c.refresh_soon()
+        return
     k = (v, area, cats, before_month)
     slot = st.empty()  # the button, replaced by the verdict in the same run
     if k in tested() or slot.button(
@@ -244,11 +306,13 @@ if period is not None:
     c.audit_view("map", area, start, end)
     key = tuple(sorted(cats))
     pts = incident_points(v, area, start, end, key)
-    hs, history = (
+    hs, history, stale = (
         hotspots(v, area, start, end, key)
         if "hotspots" in (layers or [])
-        else (pd.DataFrame(), pd.DataFrame())
+        else (pd.DataFrame(), pd.DataFrame(), False)
     )
+    if stale:
+        st.caption("Hotspots: " + c.UPDATING)
     m = build_map(area, start, end, key, list(layers or []), hs, pts)
     left, right = st.columns([3, 1.3])
     with left:
@@ -272,6 +336,11 @@ if period is not None:
         )
     with right:
         n = int(pts["n"].sum()) if len(pts) else 0
+        if n == 0:
+            st.info(
+                "No incidents of these categories in this area and period. Choose another "
+                "period, area or categories, or import the months missing (Data page)."
+            )
         cols = st.columns(2)
         cols[0].metric("Incidents", f"{n:,}")
         cols[1].metric("Hotspots", len(hs))
@@ -286,7 +355,7 @@ if period is not None:
                 }
             )
             picked = st.dataframe(
-                table,
+                safe_display_frame(table),
                 hide_index=True,
                 width="stretch",
                 height=300,

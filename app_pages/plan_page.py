@@ -22,7 +22,7 @@ from clic_geo._errors import ClicGeoError, ConfigError
 from clic_geo.access.audit import Action
 from clic_geo.access.audit_log import record_action
 from clic_geo.access.identity import Role
-from clic_geo.export import safe_csv_frame
+from clic_geo.export import safe_csv_frame, safe_display_frame
 from clic_geo.geo.network import DEFAULT_DETOUR_FACTOR
 from clic_geo.hotspots.current import current_hotspots
 from clic_geo.planning.plan_service import (
@@ -253,8 +253,20 @@ st.markdown(
     f"**{len(cands)} candidates in {c.md(area.name)} for {day:%A %d %B %Y}**, highest "
     "priority first. Tick *Must visit* to pin a stop, *Leave out* to drop one."
 )
+if cands.empty:
+    span = c.month_span(v)
+    st.info(
+        "Nothing to plan here for that day: no address of concern, recent incident or "
+        "hotspot in this area. Import addresses of concern and incidents (police.uk months "
+        "or your own records) on the Data page, or choose another area."
+        + (
+            f" The store's incidents end in {span[1]}: a day soon after that month plans on them."
+            if span is not None and span[1] < (day - timedelta(days=120)).strftime("%Y-%m")
+            else ""
+        )
+    )
 edited = st.data_editor(
-    table,
+    safe_display_frame(table),
     key=editor_key,
     hide_index=True,
     height=250,
@@ -374,7 +386,7 @@ if plan is not None:
                 }
             )
             st.dataframe(
-                stops,
+                safe_display_frame(stops),
                 hide_index=True,
                 width="stretch",
                 height=min(260, 35 * (len(stops) + 1) + 3),

@@ -74,6 +74,11 @@ if span is not None and period is not None:
     start, end = period
     c.audit_view("trends", area, start, end)
     inc = c.all_incidents(v, area)
+    if inc.empty:
+        st.info(
+            "No incidents in this area yet: the charts below stay empty until its incidents "
+            "are imported (police.uk months or your own records, on the Data page)."
+        )
     months = figures.month_range(*span)
     monthly = figures.monthly_counts(inc, months=months)
     monthly["Category"] = monthly[Col.CATEGORY].map(CATEGORY_LABELS)
@@ -112,6 +117,16 @@ if span is not None and period is not None:
         lines=c.lines(v),
     )
     table = pd.DataFrame(fig.as_rows(), columns=["Section", "Figure", "Value"])
+    missing = [
+        what
+        for what, n in (("visits", c.visits(v, c.ALL)), ("county lines", c.lines(v)))
+        if n.empty
+    ]
+    if missing:
+        st.info(
+            f"The store holds no {' and no '.join(missing)} yet: their figures stay at 0 "
+            "until they are imported on the Data page (visits are also recorded on Plan tomorrow)."
+        )
     cols = st.columns(4)
     cols[0].metric("Vulnerability visits", f"{fig.visits:,}")
     cols[1].metric("Referrals to partners", f"{fig.referrals_total:,}")

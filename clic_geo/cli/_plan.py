@@ -13,12 +13,12 @@ from __future__ import annotations
 import argparse
 import math
 from datetime import date, datetime, time
-from pathlib import Path
 
 import geopandas as gpd
 
 from clic_geo._errors import ConfigError, InputFileError
 from clic_geo.cli._common import open_store, print_json, settings_of
+from clic_geo.files import write_private
 from clic_geo.geo.areas import load_areas
 from clic_geo.geo.network import DEFAULT_DETOUR_FACTOR, StraightLine, load_network
 from clic_geo.ingest.readers import read_table
@@ -134,13 +134,11 @@ def _read_stops(path: str):
 
 def _write_outputs(route: Route, args: argparse.Namespace, title: str, start_name: str) -> None:
     if args.html:
-        Path(args.html).write_text(
-            route_sheet_html(route, title=title, start_name=start_name), encoding="utf-8"
-        )
+        write_private(args.html, route_sheet_html(route, title=title, start_name=start_name))
     if args.csv:
         write_route_csv(route, args.csv)
     if args.gpx:
-        Path(args.gpx).write_text(route_gpx(route, name=title), encoding="utf-8")
+        write_private(args.gpx, route_gpx(route, name=title))
 
 
 def _print(route: Route, args: argparse.Namespace) -> None:

@@ -7,6 +7,7 @@ import os
 import sys
 
 from clic_geo._errors import ConfigError
+from clic_geo.cli._refresh import run_refresh, summary
 from clic_geo.demo.seeding import seed_demo
 from clic_geo.settings import REPO_ROOT, load_settings
 from clic_geo.store import Store
@@ -74,6 +75,7 @@ def _run(args: argparse.Namespace) -> int:
                 print("first start: preparing the demo data (about 15 seconds)…", flush=True)
                 for r in seed_demo(settings, store):
                     print(f"  {r.kind}: {r.accepted} rows", flush=True)
+                print("  " + summary(run_refresh(settings, store)), flush=True)
         finally:
             store.close()
     cmd = streamlit_command(args.port, args.address)

@@ -6,7 +6,6 @@ what the meeting pack is made of.
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -15,6 +14,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from clic_geo.export import escape
 from clic_geo.geo import basemap as bm
 from clic_geo.geo.areas import Area
 from clic_geo.reporting.base_layer import BASE_STYLE
@@ -43,7 +43,9 @@ HIDDEN = "#d9d9d9"
 
 
 def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
+    """HTML-escaped, without bidi controls (:func:`clic_geo.export.escape`, but ``None``
+    and NaN kept as their text)."""
+    return escape(str(value))
 
 
 def _table(

@@ -187,6 +187,18 @@ line_status = Table(
     Column("import_id", Integer, ForeignKey("imports.id")),
 )
 
+derived_results = Table(
+    "derived_results",
+    metadata,
+    Column("kind", String(32), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("data_version", Integer, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("computed_at", DateTime, nullable=False),
+    Column("seconds", Float, nullable=False),
+    Column("payload", Text, nullable=False),
+)
+
 #: Base map layers (migration 0006): a force's roads, water, buildings or places,
 #: imported by ``clic-geo basemap import``, kept in WGS84 as compact GeoJSON.
 base_layers = Table(

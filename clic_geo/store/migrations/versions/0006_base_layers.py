@@ -1,7 +1,7 @@
 """Base map layers: ``base_layers``.
 
 Revision ID: 0006
-Revises: 0004 (relinked at merge: the revisions between are other branches')
+Revises: 0005 (relinked at merge: the revisions between are other branches')
 Create Date: 2026-12-07
 
 A force's own base map (roads, water, buildings, places) imported with
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
