@@ -443,7 +443,9 @@ if plan is not None:
         d1, d2, d3 = st.columns(3)
         d1.download_button(
             "Route sheet (printable A4)",
-            route_sheet_html(r, title=title, start_name=plan.start_name),
+            route_sheet_html(
+                r, title=title, start_name=plan.start_name, backdrop=c.route_backdrop(plan)
+            ),
             file_name=f"{stem}.html",
             mime="text/html",
             key="plan_dl_html",
