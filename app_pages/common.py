@@ -25,16 +25,23 @@ import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
 
-from clic_geo._errors import StoreError
+from app_pages import signin
+from clic_geo._errors import ClicGeoError, StoreError
 from clic_geo.access.audit import Action, AuditOutcome, record
 from clic_geo.access.audit_log import record_action
 from clic_geo.access.auth import AuthenticationError, AuthPolicy, SessionExpiredError
 from clic_geo.access.auth import validate_session as _validate
 from clic_geo.access.identity import Role, Session, User
+from clic_geo.access.throttle import ClientThrottle
 from clic_geo.demo.accounts import sync_demo_accounts
 from clic_geo.demo.seeding import seed_demo
+from clic_geo.export import strip_bidi
 from clic_geo.geo.areas import AreaSet, ServiceArea, load_areas, load_service_area
+from clic_geo.geo.network import DistanceModel, load_network, route_path
+from clic_geo.geo.water import WaterAwareLine
 from clic_geo.hotspots.forecast import TrustSummary, trust_summary
+from clic_geo.reporting import derived_service as derived
+from clic_geo.reporting.base_layer import add_base_layer, view_bounds
 from clic_geo.reporting.maps import MapAssets, offline_map
 from clic_geo.settings import Settings, load_settings
 from clic_geo.store import Store
@@ -53,6 +60,13 @@ ATTRIBUTION_POLICE = (
     "Contains public sector information licensed under the Open Government Licence v3.0"
 )
 
+
+#: The empty state of a page that needs incidents: what to import to fill it.
+NO_INCIDENTS = (
+    "The store holds no incidents yet. Import the force's data.police.uk months "
+    "(`clic-geo import police-uk FILES…`, or on the Data page: *Incidents*, ticking "
+    "*data.police.uk street-level file*) or your own incident records."
+)
 
 log = logging.getLogger("clic_geo.app")
 _T = TypeVar("_T")
@@ -112,6 +126,9 @@ class Resources:
     assets: MapAssets
     areas_gdf: gpd.GeoDataFrame
     policy: AuthPolicy
+    refresher: derived.BackgroundRefresh
+    #: failed sign-ins per client address, for this server process
+    throttle: ClientThrottle
 
 
 @st.cache_resource(show_spinner=False)
@@ -125,6 +142,11 @@ def resources() -> Resources:
     # demo accounts exist in demo mode and are removed otherwise
     sync_demo_accounts(settings, store, policy=policy)
     areas = load_areas(settings.areas_dir)
+    refresher = derived.BackgroundRefresh(store, areas)
+    if derived.needs_refresh(store):
+        # results stored by an older data version (or none yet): recomputed in the
+        # background while the first person signs in
+        refresher.request()
     return Resources(
         settings=settings,
         store=store,
@@ -133,7 +155,25 @@ def resources() -> Resources:
         assets=MapAssets(),
         areas_gdf=areas.to_gdf(),
         policy=policy,
+        refresher=refresher,
+        throttle=ClientThrottle(
+            free=policy.max_failures, max_hold_s=policy.client_max_hold_minutes * 60
+        ),
     )
+
+
+def open_resources() -> Resources:
+    """:func:`resources`, or, when the store cannot be opened (an empty or damaged store
+    file is refused), one plain line on the page: the reason goes to the server log only."""
+    try:
+        return resources()
+    except StoreError as exc:
+        log.error("the store cannot be opened: %s", exc)
+        st.error(
+            "The data store cannot be opened, so nothing can be shown. The server's log says "
+            "why; tell the person who runs clic-geo."
+        )
+        st.stop()
 
 
 # ----------------------------------------------------------------------- who is signed in
@@ -146,8 +186,11 @@ def current_user() -> User | None:
     revoked session or an expired one applies at once.
     """
     session = st.session_state.get(SESSION_KEY)
-    if session is None:
-        return None
+    if session is None:  # a reload or a bookmark: the server-set cookie (app_pages/signin)
+        session = signin.session_from_cookie(resources().store, db_retry)
+        if session is None:
+            return None
+        st.session_state[SESSION_KEY] = session
     try:
         user = db_retry(_validate, resources().store, session)
     except SessionExpiredError as exc:
@@ -201,6 +244,26 @@ def audit_view(kind: str, area: str, start: date | None, end: date | None) -> No
         detail={k: v for k, v in (("from", start), ("to", end)) if v is not None},
     )
     seen.add(key)
+
+
+def refresh_soon() -> None:
+    """Recompute the stored hotspot maps and trust tests in the background (the server
+    runs one refresh at a time; the page does not wait)."""
+    resources().refresher.request()
+
+
+def current_fingerprint(v: int) -> str:
+    """The incidents' fingerprint at data version ``v``, if a stored result knows it."""
+    for _kind, _key, dv, fp in db_retry(resources().store.result_stamps):
+        if dv == v:
+            return fp
+    return ""
+
+
+UPDATING = (
+    "Updating…: this was computed before the latest change to the data. The new one is "
+    "being computed now; it shows when you next open or change this page."
+)
 
 
 def version() -> int:
@@ -264,7 +327,14 @@ def trust(v: int, area: str, cats: tuple[str, ...], before_month: str) -> TrustS
     (complete months before ``before_month``), for an area and categories."""
     inc = all_incidents(v, area)
     inc = inc[inc["category"].isin(cats) & (inc["month"] < before_month)]
-    return trust_summary(inc)
+    t0 = time.perf_counter()
+    summary = trust_summary(inc)
+    db_retry(
+        derived.save_trust, resources().store, _area_arg(area), cats, summary,
+        before_month=before_month, data_version=v, incidents_fingerprint=current_fingerprint(v),
+        seconds=time.perf_counter() - t0,
+    )  # fmt: skip
+    return summary
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -273,11 +343,15 @@ def day_span(v: int) -> tuple[date, date] | None:
     return db_retry(resources().store.date_span)
 
 
-def base_map(center: tuple[float, float], zoom: int) -> folium.Map:
-    """An empty map with the configured tiles (or none), the locally served map
-    libraries and the police-data attribution: what every page's map starts from."""
+def base_map(
+    center: tuple[float, float], zoom: int, bounds: tuple[float, ...] | None = None
+) -> folium.Map:
+    """A map with the base layer (roads, water, places: the stored layers or the shipped
+    Cumbria one) under where the data will go, or the configured tiles instead, the
+    locally served map libraries and the attributions: what every page's map starts from.
+    ``bounds`` (lon/lat) is what the map will show (default: from centre and zoom)."""
     res = resources()
-    return offline_map(
+    m = offline_map(
         center=center,
         zoom=zoom,
         tile_url=res.settings.tile_url,
@@ -285,6 +359,51 @@ def base_map(center: tuple[float, float], zoom: int) -> folium.Map:
         assets=res.assets,
         attribution=ATTRIBUTION_POLICE,
     )
+    if not res.settings.tile_url:
+        layer, credit = db_retry(res.store.base_features)
+        add_base_layer(
+            m,
+            layer,
+            # pages may fit the map to their data afterwards: cover two zoom levels out
+            bounds=bounds or view_bounds(center, zoom - 2),
+            zoom=zoom,
+            attribution=credit,
+        )
+    return m
+
+
+@st.cache_resource(show_spinner="Reading the streets and the water…", max_entries=16)
+def _distance_model(area_id: str, detour: float, layers: tuple[int, ...]) -> DistanceModel:
+    res = resources()
+    minx, miny, maxx, maxy = res.areas.get(area_id).geometry.bounds
+    bounds = (minx - 0.02, miny - 0.02, maxx + 0.02, maxy + 0.02)
+    if res.settings.street_network:
+        try:
+            return load_network(res.settings.street_network, bbox=bounds, fallback_detour=detour)
+        except ClicGeoError:
+            log.warning("street network unusable; routing round water instead", exc_info=True)
+    base, _ = res.store.base_features(("water", "roads"))
+    return WaterAwareLine(
+        base[base["kind"] == "water"],
+        base[base["kind"] == "roads"],
+        bounds=bounds,
+        detour_factor=detour,
+    )
+
+
+def distance_model(area_id: str, detour: float) -> DistanceModel:
+    """How the Plan page estimates walks in an area: over the configured street network
+    (``street_network`` in settings.toml), else straight lines routed round the base
+    map's water and over its bridges. Built once per area and base map."""
+    layers = tuple(r["id"] for r in db_retry(resources().store.base_layers))
+    return _distance_model(area_id, float(detour), layers)
+
+
+def plan_path(plan: Any) -> list[tuple[float, float]]:
+    """The planned route as drawn: start, stops, end, each leg as it is walked."""
+    r = plan.route
+    pts = [r.start, *((s.latitude, s.longitude) for s in r.stops), r.end]
+    return route_path(distance_model(plan.area.id, plan.request.detour_factor), pts)
 
 
 def to_gdf(df: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -315,13 +434,11 @@ def period_choice(
     """A date range within the data, defaulting to the last ``default_months`` months of it."""
     span = day_span(version())
     if span is None:
-        st.info("The store holds no incidents yet. Import some on the Data page.")
+        st.info(NO_INCIDENTS)
         return None
     first, last = span
-    start_default = max(
-        first,
-        (pd.Timestamp(last) - pd.DateOffset(months=default_months) + pd.Timedelta(days=1)).date(),
-    )
+    # the same default period as the stored hotspot maps (derived_service)
+    start_default, _ = derived.default_period(first, last, default_months)
     value = st.session_state.get(f"{key}_value", (start_default, last))
     picked = st.date_input(
         label, value=value, min_value=first, max_value=last, key=key, format="DD/MM/YYYY"
@@ -338,7 +455,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
 
 def md(text: object) -> str:
     """Text from the data, made inert for Streamlit's markdown (no links, images, HTML)."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
+    return _MD_SPECIAL.sub(r"\\\1", strip_bidi(str(text)))
 
 
 def demo_banner() -> None:

@@ -11,14 +11,17 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common as c
+from app_pages import tables
 from clic_geo._errors import ClicGeoError
 from clic_geo.access.audit import Action
 from clic_geo.access.audit_log import record_action
 from clic_geo.access.identity import Role
-from clic_geo.export import safe_csv_frame
+from clic_geo.export import safe_csv_frame, safe_display_frame
+from clic_geo.files import private_upload
 from clic_geo.ingest.importer import validation_context
 from clic_geo.ingest.readers import read_table
 from clic_geo.ingest.validate import validate
+from clic_geo.reporting import derived_service as derived
 from clic_geo.schema import COUNTY_LINES_CATEGORIES
 
 KINDS = {
@@ -27,6 +30,15 @@ KINDS = {
     "visits": "Visits",
     "lines": "County lines",
 }
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _month_area(v: int) -> pd.DataFrame:
+    """Each incident's id, month and area only (the table below counts them)."""
+    cols = ["id", "month", "area_id", "latitude", "longitude"]
+    gdf = c.db_retry(c.resources().store.incidents, columns=cols)
+    return pd.DataFrame(gdf.drop(columns="geometry"))
+
 
 user = c.guard(Role.OFFICER, Role.ADMIN)
 st.title("Data")
@@ -62,14 +74,16 @@ if submitted:
     if upload is None:
         st.error("Choose a file first.")
     else:
-        folder = res.settings.data_dir / "uploads"
-        folder.mkdir(parents=True, exist_ok=True)
         safe_name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(upload.name).name)[-80:] or "upload.csv"
-        path = folder / f"{datetime.now():%Y%m%d-%H%M%S}-{safe_name}"
-        path.write_bytes(upload.getvalue())
         progress = st.progress(0, text="Reading the file…")
         try:
-            raw = read_table(path)
+            # written owner-only for as long as it is read, then deleted (issue 14)
+            with private_upload(
+                res.settings.data_dir / "uploads",
+                f"{datetime.now():%Y%m%d-%H%M%S}-{safe_name}",
+                upload.getvalue(),
+            ) as path:
+                raw = read_table(path)
             progress.progress(30, text=f"Checking {raw.n_read:,} rows…")
             is_police = police and kind == "incidents"
             ctx = validation_context(
@@ -96,6 +110,9 @@ if submitted:
                 encoding=raw.encoding,
             )
             progress.progress(100, text="Done.")
+            # the hotspot maps and trust tests the pages read: recomputed in the
+            # background, so the import returns now
+            c.refresh_soon()
             st.session_state["last_import"] = report.to_dict()
             # the import is committed: log it (ids and counts only, never the file's name)
             record_action(
@@ -133,7 +150,7 @@ if last:
         shown = pd.concat(
             [rej[["row", "outcome", "reason"]].reset_index(drop=True), raw_vals], axis=1
         )
-        st.dataframe(shown, hide_index=True, width="stretch", height=260)
+        st.dataframe(safe_display_frame(shown), hide_index=True, width="stretch", height=260)
         st.download_button(
             "Download the rejected and duplicate rows (CSV)",
             safe_csv_frame(shown).to_csv(index=False).encode("utf-8-sig"),
@@ -146,9 +163,9 @@ if last:
 
 st.subheader("What the store holds")
 v = c.version()
-inc = c.all_incidents(v, c.ALL)
+inc = _month_area(v)
 if inc.empty:
-    st.info("No incidents yet.")
+    st.info(c.NO_INCIDENTS)
 else:
     names = res.areas.names()
     table = (
@@ -157,56 +174,89 @@ else:
         .sort_index(ascending=False)
     )
     st.caption("Incidents by area and month")
-    st.dataframe(table, width="stretch", height=300)
+    st.dataframe(table.rename_axis("Month"), width="stretch", height=300)
 counts = res.store.counts()
 cols = st.columns(4)
 cols[0].metric("Incidents", f"{counts['incidents']:,}")
 cols[1].metric("Addresses of concern", f"{counts['addresses']:,}")
 cols[2].metric("Visits", f"{counts['visits']:,}")
 cols[3].metric("County lines", f"{counts['county_lines']:,}")
+none_yet = [
+    KINDS[k].lower()
+    for k, table in (("addresses", "addresses"), ("visits", "visits"), ("lines", "county_lines"))
+    if not counts[table]
+]
+if none_yet and not inc.empty:
+    st.caption(
+        f"No {', '.join(none_yet)} yet: import them above (*What the file holds*) to plan "
+        "visits to addresses and to fill the partnership's figures."
+    )
 
 st.subheader("How much to trust the hotspot map, on this data")
 st.caption(
-    "Each past month, the hotspots built from the three months before it are compared with "
-    "where that month's incidents happened, against simply counting the busiest 100 m squares "
-    "(the standard test: hit rate within the best 1 km²). County-lines categories; complete "
-    "months only."
+    "Each past month, the hotspots built from the months before it are compared with where "
+    "that month's incidents happened, against simply counting the busiest 100 m squares and "
+    "against the street-point count (the spots that had crimes before, busiest first: the "
+    "reference a map has to beat). The standard test: hit rate within the best 1 km². "
+    "County-lines categories; complete months only."
 )
 this_month = date.today().strftime("%Y-%m")
 rows = []
+pending = False
+cats = tuple(sorted(COUNTY_LINES_CATEGORIES))
 for area_id in [c.ALL, *res.areas.ids]:
-    t = c.trust(v, area_id, tuple(sorted(COUNTY_LINES_CATEGORIES)), this_month)
+    # computed when the data changed (never on this page: it opens at once)
+    stored = c.db_retry(
+        derived.load_trust, res.store, c._area_arg(area_id), cats, this_month, data_version=v
+    )
+    t = stored.value if stored is not None else None
+    pending = pending or stored is None or stored.stale
+    tested = t is not None and t.months_tested > 0
     rows.append(
         {
             "Area": "All Cumbria" if area_id == c.ALL else res.areas.names()[area_id],
-            "Months tested": t.months_tested,
-            "Hotspots (median hit rate)": f"{t.ours_median:.0%}" if t.months_tested else "-",
-            "Counting squares (median)": f"{t.grid_median:.0%}" if t.months_tested else "-",
-            "Months better / worse": f"{t.months_won} / {t.months_lost}"
-            if t.months_tested
-            else "-",
-            "In words": t.verdict,
+            "Months tested": t.months_tested if t is not None else None,
+            "Hotspots (median hit rate)": f"{t.ours_median:.0%}" if tested else "-",
+            "Counting squares (median)": f"{t.grid_median:.0%}" if tested else "-",
+            "Street-point count (median)": f"{t.street_median:.0%}" if tested else "-",
+            "Months better / worse": f"{t.months_won} / {t.months_lost}" if tested else "-",
+            "In words": t.verdict if t is not None else "Being computed now…",
         }
     )
-st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+if pending and not inc.empty:
+    c.refresh_soon()
+    st.caption(
+        "Updating…: some of these were computed before the latest change to the data (or "
+        "not yet); they are being recomputed now and show when you next open this page."
+    )
+st.dataframe(
+    safe_display_frame(pd.DataFrame(rows)),
+    hide_index=True,
+    width="stretch",
+    column_config={  # the verdict wraps into its tooltip rather than being cut
+        "Area": st.column_config.TextColumn(width=130),
+        "Months tested": st.column_config.NumberColumn(width=70, help="Months tested"),
+        "Hotspots (median hit rate)": st.column_config.TextColumn(width=110),
+        "Counting squares (median)": st.column_config.TextColumn(width=110),
+        "Months better / worse": st.column_config.TextColumn(width=100),
+        "In words": st.column_config.TextColumn(width=300, help="Click a cell to read it all"),
+    },
+)
 
 st.subheader("Import log")
 log = res.store.imports()
 if len(log):
-    st.dataframe(
-        log[
-            [
-                "id",
-                "imported_at",
-                "kind",
-                "file_name",
-                "source",
-                "read",
-                "accepted",
-                "rejected",
-                "duplicates",
-            ]
-        ].rename(columns={"id": "Import", "imported_at": "When", "file_name": "File"}),
-        hide_index=True,
-        width="stretch",
+    tables.show(
+        log,
+        {
+            "id": "Import",
+            "imported_at": "When",
+            "kind": "What",
+            "file_name": "File",
+            "source": "Source",
+            "read": "Rows read",
+            "accepted": "Accepted",
+            "rejected": "Rejected",
+            "duplicates": "Duplicates",
+        },
     )

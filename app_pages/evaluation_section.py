@@ -205,7 +205,14 @@ def share_control(area: str, since: date) -> None:
 
 def partner_section(area: str, layer: str, label: str, since: date, organisation: str) -> None:
     """The evaluation of ``layer`` in ``area`` as ``organisation`` may see it (server-checked)."""
-    pub = _partner(c.version(), organisation, area, layer, since, c.session())
+    try:
+        pub = _partner(c.version(), organisation, area, layer, since, c.session())
+    except ConfigError:  # no incident of these types yet: an empty state, not a traceback
+        st.info(
+            f"No evaluation yet: the store holds no {label.lower()} to evaluate. It appears "
+            "once the partnership's officers import incidents (police.uk months or their own)."
+        )
+        return
     verdict, displacement = partner_verdict(pub)
     (st.success if pub.can_tell and (pub.ci_high_pct or 0) < 0 else st.info)(verdict)
     effect = (

@@ -7,6 +7,7 @@ a hotspot on the map or in the table shows its statistics and monthly history.
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import altair as alt
@@ -16,9 +17,14 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages import common as c
+from app_pages import saved_plans as sp
 from clic_geo.access.identity import Role
+from clic_geo.export import safe_display_frame
 from clic_geo.hotspots.current import TREND_MEANING, current_hotspots
+from clic_geo.reporting import derived_service as derived
+from clic_geo.reporting import map_style
 from clic_geo.reporting import maps as mapping
+from clic_geo.reporting.map_style import Swatch
 from clic_geo.schema import CATEGORY_LABELS, COUNTY_LINES_CATEGORIES, CUCKOOING_LABELS, Col
 
 LAYERS = {
@@ -37,29 +43,27 @@ PRESETS = {
     "All incidents": tuple(CATEGORY_LABELS),
     "Choose categories…": None,
 }
-#: Hotspot fill by score band (viridis, colour-blind safe; darker = more).
-SCORE_COLOURS = {"0": "#fde725", "1": "#5ec962", "2": "#21918c", "3": "#3b528b", "4": "#440154"}
-#: Hotspot outline by trend category.
-TREND_DASHES = {
-    "intensifying": "",
-    "persistent": "",
-    "new": "2 6",
-    "consecutive": "8 4",
-    "diminishing": "12 6",
-    "sporadic": "4 4",
-    "oscillating": "4 4",
-    "historical": "1 8",
-    "no_pattern": "2 2",
-}
+#: Hotspot fill by score band and outline by trend: the maps' one visual grammar.
+SCORE_COLOURS = map_style.SCORE_COLOURS
+TREND_DASHES = map_style.TREND_DASHES
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def incident_points(
     v: int, area: str, start: date, end: date, cats: tuple[str, ...]
 ) -> pd.DataFrame:
-    inc = c.incidents(v, area, start, end)
-    inc = inc[inc[Col.CATEGORY].isin(cats)]
-    sev = c.resources().settings
+    res = c.resources()
+    # only the columns the map draws (police.uk rows carry long attribute texts)
+    cols = [Col.CATEGORY, Col.LAT, Col.LON, Col.LOCATION]
+    inc = c.db_retry(
+        res.store.incidents,
+        area=c._area_arg(area),
+        start=start,
+        end=end,
+        categories=list(cats),
+        columns=cols,
+    )
+    sev = res.settings
     inc = inc.assign(w=inc[Col.CATEGORY].map(sev.severity_of))
     return mapping.aggregate_points(inc, weight="w", label=Col.LOCATION)
 
@@ -69,24 +73,71 @@ def visit_points(v: int, area: str, start: date, end: date) -> pd.DataFrame:
     return mapping.aggregate_points(c.visits(v, area, start, end), decimals=4)
 
 
-@st.cache_data(show_spinner="Finding hotspots…", max_entries=32)
-def hotspots(v: int, area: str, start: date, end: date, cats: tuple[str, ...]):
-    """The period's hotspots with a 12-month history (cached: a filter change elsewhere
-    on the page does not recompute them)."""
-    res = c.resources()
-    inc = c.all_incidents(v, area)
-    inc = inc[inc[Col.CATEGORY].isin(cats)]
-    cur = current_hotspots(
-        inc, start=start, end=end, area_km2={a.id: a.area_km2 for a in res.areas}
-    )
-    hs = cur.hotspots
+def _ranked(hs: pd.DataFrame) -> pd.DataFrame:
     if len(hs):
         q = np.unique(np.quantile(hs[Col.SCORE], [0.2, 0.4, 0.6, 0.8]))
         hs = hs.assign(
             band=np.searchsorted(q, hs[Col.SCORE]).astype(str),
             rank_label=hs[Col.RANK].map(lambda r: f"#{r}"),
         )
-    return hs, cur.history
+    return hs
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def stored_hotspots(stamp: int, area: str, start: date, end: date, cats: tuple[str, ...]):
+    """The hotspot map computed when the data changed (``stamp``: its data version)."""
+    got = c.db_retry(
+        derived.load_hotspots, c.resources().store, c._area_arg(area), start, end, cats,
+        data_version=stamp,
+    )  # fmt: skip
+    if got is None:  # replaced between the two reads: the caller's next run finds it
+        return pd.DataFrame(), pd.DataFrame()
+    return _ranked(got.value.hotspots), got.value.history
+
+
+@st.cache_data(
+    show_spinner="Finding hotspots for this period and these categories…", max_entries=32
+)
+def computed_hotspots(v: int, area: str, start: date, end: date, cats: tuple[str, ...]):
+    """A period or categories not computed in advance: computed now (the person waits,
+    with a spinner), and stored so the next person does not."""
+    res = c.resources()
+    inc = c.all_incidents(v, area)
+    inc = inc[inc[Col.CATEGORY].isin(cats)]
+    t0 = time.perf_counter()
+    cur = current_hotspots(
+        inc, start=start, end=end, area_km2={a.id: a.area_km2 for a in res.areas}
+    )
+    c.db_retry(
+        derived.save_hotspots, res.store, c._area_arg(area), start, end, cats, cur,
+        data_version=v, incidents_fingerprint=c.current_fingerprint(v),
+        seconds=time.perf_counter() - t0,
+    )  # fmt: skip
+    return _ranked(cur.hotspots), cur.history
+
+
+def hotspots(v: int, area: str, start: date, end: date, cats: tuple[str, ...]):
+    """The period's hotspots with a 12-month history, and whether they are out of date.
+
+    Read from the store (computed when the data changed); one computed before the
+    latest change is shown while the refresh runs; one never computed is computed now.
+    """
+    store = c.resources().store
+    stamp = c.db_retry(derived.hotspots_stamp, store, c._area_arg(area), start, end, cats)
+    if stamp is None:
+        hs, history = computed_hotspots(v, area, start, end, cats)
+        return _with_expected(hs), history, False
+    if stamp < v:
+        c.refresh_soon()
+    hs, history = stored_hotspots(stamp, area, start, end, cats)
+    return _with_expected(hs), history, stamp < v
+
+
+def _with_expected(hs: pd.DataFrame) -> pd.DataFrame:
+    """A map stored before hotspots carried their expected count says so."""
+    if len(hs) and "expected_words" not in hs:
+        return hs.assign(expected_words="not computed yet")
+    return hs
 
 
 def build_map(
@@ -107,40 +158,41 @@ def build_map(
         a = res.areas.get(area)
         center, zoom = (a.view_lat, a.view_lon), a.view_zoom
         minx, miny, maxx, maxy = a.geometry.bounds
-    m = c.base_map(center, zoom)
-    m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(30, 30))
+    m = c.base_map(center, zoom, (minx, miny, maxx, maxy))
+    m.fit_bounds([[miny, minx], [maxy, maxx]], **mapping.legend_padding())
     legend = []
     if "boundaries" in layers:
         mapping.add_boundaries(m, res.areas_gdf)
-        legend.append(("#ffffff", "Operating area (dashed outline)"))
+        legend.append(Swatch("outline", "Operating area", "#000000", dash="6 4"))
     if "heat" in layers:
         mapping.add_heat(m, pts, show=True, assets=res.assets)
-        legend.append(("#ff8c00", "Heat: severity-weighted incidents"))
+        legend.append(Swatch("heat", "Heat: severity-weighted incidents"))
     if "hotspots" in layers and len(hs):
         mapping.add_polygons(
             m,
             hs,
             name="Hotspots",
-            fields=["rank_label", "place", "trend_label", "n_incidents"],
-            aliases=["Hotspot", "Around", "Trend", "Incidents"],
+            fields=["rank_label", "place", "trend_label", "n_incidents", "expected_words"],
+            aliases=["Hotspot", "Around", "Trend", "Incidents", "Expected"],
             colour_field="band",
             colours=SCORE_COLOURS,
             dash_field=Col.TREND,
             dashes=TREND_DASHES,
         )
         legend += [
-            (SCORE_COLOURS["0"], "Hotspot, lower score"),
-            (SCORE_COLOURS["4"], "Hotspot, higher score (#1 = go here first)"),
+            Swatch("fill", "Hotspot, lower score", SCORE_COLOURS["0"]),
+            Swatch("fill", "Hotspot, higher score", SCORE_COLOURS["4"]),
+            Swatch("badge", "Hotspot rank (#1 = go here first)"),
         ]
     if "incidents" in layers:
         mapping.add_points(
             m, pts, name="Incidents", colour=mapping.PALETTE["incident"], assets=res.assets
         )
-        legend.append((mapping.PALETTE["incident"], "Incidents (number = how many)"))
+        legend.append(Swatch("cluster", "Incidents (number = how many)"))
     if "hotspots" in layers and len(hs):
         # county-wide, numbering every hotspot piles the labels up: number the top ten
         labelled = hs if area != c.ALL else hs[hs[Col.RANK] <= 10]
-        mapping.add_labels(m, labelled, "rank_label", name="Hotspot numbers")
+        mapping.add_labels(m, labelled, "rank_label", name="Hotspot numbers", rank_field=Col.RANK)
     if "visits" in layers:
         vp = visit_points(v, area, start, end)
         mapping.add_points(
@@ -152,14 +204,14 @@ def build_map(
             what="visit",
             assets=res.assets,
         )
-        legend.append((mapping.PALETTE["visit"], "Visits made"))
+        legend.append(Swatch("dot", "Visits made", mapping.PALETTE["visit"]))
     if "addresses" in layers:
         addr = c.addresses(v, area, end)
         addr = addr[(addr[Col.STATUS] != "none") | addr[Col.SAFE_ALERT] | addr[Col.PROTECTION_PLAN]]
         if len(addr):
             mapping.add_addresses(m, c.to_gdf(addr))
         for status in ("suspected", "confirmed", "resolved", "none"):
-            legend.append((mapping.PALETTE[status], CUCKOOING_LABELS[status]))
+            legend.append(Swatch("dot", CUCKOOING_LABELS[status], mapping.PALETTE[status]))
     plan = st.session_state.get("clic_plan")
     if "route" in layers and plan is not None and (area in (c.ALL, plan.area.id)):
         route = plan.route
@@ -175,8 +227,8 @@ def build_map(
             }
             for s in route.stops
         ]
-        mapping.add_route(m, stops)
-        legend.append((mapping.PALETTE["route"], "Planned route (numbered stops)"))
+        mapping.add_route(m, stops, path=c.plan_path(plan))
+        legend.append(Swatch("stop", "Planned route: stops in walking order"))
     mapping.add_legend(m, legend, title="Legend")
     return m
 
@@ -190,9 +242,19 @@ def tested() -> set[tuple]:
 
 @st.fragment
 def trust_panel(v: int, area: str, cats: tuple[str, ...], before_month: str) -> None:
-    """How much to trust the map: the backtest (twelve clusterings, seconds on a first
-    view) runs when asked, so a new area or category set draws without waiting for it."""
+    """How much to trust the map: the backtest stored when the data changed; for other
+    categories it runs when asked (twelve clusterings, seconds), so the map draws first."""
     st.markdown("**How much to trust this map**")
+    res = c.resources()
+    stored = c.db_retry(
+        derived.load_trust, res.store, c._area_arg(area), cats, before_month, data_version=v
+    )
+    if stored is not None:
+        st.caption(c.md(stored.value.verdict))
+        if stored.stale:
+            st.caption(c.UPDATING)
+            c.refresh_soon()
+        return
     k = (v, area, cats, before_month)
     slot = st.empty()  # the button, replaced by the verdict in the same run
     if k in tested() or slot.button(
@@ -227,6 +289,7 @@ with st.sidebar:
         )
     else:
         cats = list(PRESETS[preset])
+    sp.remember_latest(area)  # after a reload: the latest saved plan is the planned route
     planned = st.session_state.get("clic_plan") is not None
     options = list(LAYERS) if planned else list(LAYERS)[:-1]
     layers = st.pills(
@@ -244,13 +307,15 @@ if period is not None:
     c.audit_view("map", area, start, end)
     key = tuple(sorted(cats))
     pts = incident_points(v, area, start, end, key)
-    hs, history = (
+    hs, history, stale = (
         hotspots(v, area, start, end, key)
         if "hotspots" in (layers or [])
-        else (pd.DataFrame(), pd.DataFrame())
+        else (pd.DataFrame(), pd.DataFrame(), False)
     )
+    if stale:
+        st.caption("Hotspots: " + c.UPDATING)
     m = build_map(area, start, end, key, list(layers or []), hs, pts)
-    left, right = st.columns([3, 1.3])
+    left, right = st.columns([2.8, 1.5])
     with left:
         out = st_folium(
             m,
@@ -267,35 +332,48 @@ if period is not None:
             + (
                 "configured tile server."
                 if c.resources().settings.tile_url
-                else "none (offline); set a tile URL in settings.toml to show streets."
+                else "roads and water drawn offline (clic-geo basemap list says which)."
             )
         )
     with right:
         n = int(pts["n"].sum()) if len(pts) else 0
+        if n == 0:
+            st.info(
+                "No incidents of these categories in this area and period. Choose another "
+                "period, area or categories, or import the months missing (Data page)."
+            )
         cols = st.columns(2)
         cols[0].metric("Incidents", f"{n:,}")
         cols[1].metric("Hotspots", len(hs))
         trust_panel(v, area, key, date.today().strftime("%Y-%m"))
         if len(hs):
-            table = hs[["rank_label", "place", "trend_label", "n_incidents"]].rename(
+            table = hs[
+                ["rank_label", "place", "trend_label", "n_incidents", "expected_words"]
+            ].rename(
                 columns={
                     "rank_label": "#",
                     "place": "Around",
                     "trend_label": "Trend",
-                    "n_incidents": "Incidents",
+                    "n_incidents": "Inc.",
+                    "expected_words": "Expected",
                 }
             )
             picked = st.dataframe(
-                table,
+                safe_display_frame(table),
                 hide_index=True,
                 width="stretch",
                 height=300,
                 key="hotspot_table",
                 on_select="rerun",
                 selection_mode="single-row",
-                column_config={
-                    "#": st.column_config.TextColumn(width=40),
-                    "Incidents": st.column_config.NumberColumn(width=70),
+                column_config={  # every column inside the side panel at 1366 px
+                    "#": st.column_config.TextColumn(width=34, help="Rank: #1 = go here first"),
+                    "Around": st.column_config.TextColumn(width=92, help="The nearest street"),
+                    "Trend": st.column_config.TextColumn(width=82),
+                    "Inc.": st.column_config.NumberColumn(width=44, help="Incidents in the period"),
+                    "Expected": st.column_config.TextColumn(
+                        help="Incidents expected next month inside the outline, with its range"
+                    ),
                 },
             )
             rows = (picked or {}).get("selection", {}).get("rows", [])
@@ -316,6 +394,7 @@ if period is not None:
             facts = {
                 "Trend": f"{h['trend_label']}: {TREND_MEANING.get(h[Col.TREND], '')}",
                 "Incidents in the period": int(h["n_incidents"]),
+                "Expected next month": h["expected_words"],
                 "Distinct locations": int(h["n_locations"]),
                 "First and last seen": f"{h['first_seen']} to {h['last_seen']}",
                 "Area": f"{float(h['area_km2']) * 100:.1f} hectares",

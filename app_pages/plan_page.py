@@ -3,8 +3,11 @@
 The sergeant's daily job. Candidates and their priorities come from
 :func:`clic_geo.planning.plan_service.day_candidates`, the route from
 :func:`clic_geo.planning.plan_service.plan_day`
-(the same call as ``clic-geo plan --area``). The plan is kept in
-``st.session_state["clic_plan"]`` so the Map page can show it as its "Planned route"
+(the same call as ``clic-geo plan --area``). Every planned route is saved in the store
+as a new version of the area's plan for the day (:mod:`app_pages.saved_plans`; earlier
+versions are kept), and the newest saved version is reopened when the page is opened
+again for that area and day, after a reload or on another device. The plan is also kept
+in ``st.session_state["clic_plan"]`` so the Map page can show it as its "Planned route"
 layer. Recorded visits go to :meth:`Store.record_visit`, which changes the data
 version, so every cached loader (and the next day's priorities) sees them.
 """
@@ -18,11 +21,12 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages import common as c
+from app_pages import saved_plans as sp
 from clic_geo._errors import ClicGeoError, ConfigError
 from clic_geo.access.audit import Action
 from clic_geo.access.audit_log import record_action
 from clic_geo.access.identity import Role
-from clic_geo.export import safe_csv_frame
+from clic_geo.export import safe_csv_frame, safe_display_frame
 from clic_geo.geo.network import DEFAULT_DETOUR_FACTOR
 from clic_geo.hotspots.current import current_hotspots
 from clic_geo.planning.plan_service import (
@@ -35,6 +39,7 @@ from clic_geo.planning.plan_service import (
 from clic_geo.planning.priority import DEFAULT_VISIT_MINUTES
 from clic_geo.planning.route_model import DEFAULT_WALK_SPEED_KMH, InfeasiblePlanError
 from clic_geo.planning.route_sheet import route_gpx, route_sheet_html, route_table
+from clic_geo.planning.saved_plan_service import SavedPlan
 from clic_geo.reporting import maps as mapping
 from clic_geo.schema import (
     COUNTY_LINES_CATEGORIES,
@@ -45,7 +50,7 @@ from clic_geo.schema import (
     Support,
 )
 
-PLAN_KEY = "clic_plan"
+PLAN_KEY = sp.PLAN_KEY
 KINDS = {"address": "Address visit", "incident": "Incident follow-up", "hotspot": "Hotspot walk"}
 #: Hotspots behind the "in a hotspot" and "coverage gap" parts: county-lines incidents
 #: of the three months before the day.
@@ -95,22 +100,36 @@ def route_map(plan: DayPlan):
     mapping.add_boundaries(m, res.areas_gdf[res.areas_gdf["id"] == a.id])
     r = plan.route
     stops = _route_stops(plan)
-    path = [(s["lat"], s["lon"]) for s in stops] + [r.end]
+    path = c.plan_path(plan)  # each leg as walked: on the streets, or round water
     if r.end != r.start:
         stops.append({"lat": r.end[0], "lon": r.end[1], "number": "E", "label": "End point"})
     mapping.add_route(m, stops, path=path)
     lats = [p[0] for p in path]
     lons = [p[1] for p in path]
-    m.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], padding=(30, 30))
+    m.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], **mapping.legend_padding())
     mapping.add_legend(
         m,
         [
-            (mapping.PALETTE["start"], "S: start" + (" and end" if r.end == r.start else "")),
-            (mapping.PALETTE["route"], "Stops, numbered in walking order"),
+            mapping.Swatch("start", "Start" + (" and end" if r.end == r.start else "")),
+            mapping.Swatch("stop", "Stops, numbered in walking order"),
         ],
         title="Planned route",
     )
     return m
+
+
+def route_estimate_note(method: str) -> str:
+    """Which walking estimate the route used, in words (shown under the route map)."""
+    if method.startswith("walking network"):
+        return (
+            f"Walks measured on the street network ({method.removeprefix('walking network ')}); "
+            "the line follows those streets. The Map page shows this route too."
+        )
+    return (
+        f"No street network is loaded: walks are estimated as {method} (the line shows "
+        "that estimate; follow the streets). Set street_network in settings.toml to route "
+        "on the streets. The Map page shows this route too."
+    )
 
 
 def _audit(action: Action, area: str, **detail) -> None:
@@ -165,7 +184,7 @@ with st.sidebar:
         value=DEFAULT_DETOUR_FACTOR,
         step=0.05,
         key="plan_detour",
-        help="Straight-line distance times this (no street network is configured).",
+        help="Straight-line distance times this, where no street network is loaded.",
     )
     with st.expander("Minutes per visit"):
         minutes = tuple(
@@ -212,12 +231,16 @@ with st.sidebar:
 v = c.version()
 c.audit_view("plan", area_id, day, day)
 cands = candidates(v, area_id, day, minutes, with_hotspots)
+saved = sp.newest(area_id, day)  # the day's saved plan, if any (reopened after a reload)
 
 # --- candidates: pin (must visit) and leave out ------------------------------------
 # The editor's key holds the data version, so a recorded visit (new priorities, maybe a
 # new order) starts a fresh editor; the pins and exclusions carry over by candidate id.
 chosen = st.session_state.setdefault("plan_choice", {})
-prev_must, prev_out = chosen.get((area_id, day), (set(), set()))
+prev_must, prev_out = chosen.get(
+    (area_id, day),
+    (set(saved.request.must_visit), set(saved.request.exclude)) if saved else (set(), set()),
+)
 editor_key = f"plan_pick_{area_id}_{day:%Y%m%d}_{v}"
 seed_key = f"{editor_key}_seed"
 if seed_key not in st.session_state:
@@ -239,20 +262,36 @@ st.markdown(
     f"**{len(cands)} candidates in {c.md(area.name)} for {day:%A %d %B %Y}**, highest "
     "priority first. Tick *Must visit* to pin a stop, *Leave out* to drop one."
 )
+if cands.empty:
+    span = c.month_span(v)
+    st.info(
+        "Nothing to plan here for that day: no address of concern, recent incident or "
+        "hotspot in this area. Import addresses of concern and incidents (police.uk months "
+        "or your own records) on the Data page, or choose another area."
+        + (
+            f" The store's incidents end in {span[1]}: a day soon after that month plans on them."
+            if span is not None and span[1] < (day - timedelta(days=120)).strftime("%Y-%m")
+            else ""
+        )
+    )
 edited = st.data_editor(
-    table,
+    safe_display_frame(table),
     key=editor_key,
     hide_index=True,
     height=250,
     width="stretch",
     disabled=["Priority", "Kind", "Where", "Why", "Bring"],
     column_config={
-        "Must visit": st.column_config.CheckboxColumn(width=95),
-        "Leave out": st.column_config.CheckboxColumn(width=90),
-        "Priority": st.column_config.NumberColumn(width=60, format="%.1f"),
-        "Kind": st.column_config.TextColumn(width=120),
-        "Where": st.column_config.TextColumn(width=220),
-        "Why": st.column_config.TextColumn(width=420),
+        # every column inside the page at 1366 px; a cut cell shows in full when clicked
+        "Must visit": st.column_config.CheckboxColumn(width=80),
+        "Leave out": st.column_config.CheckboxColumn(width=80),
+        "Priority": st.column_config.NumberColumn(
+            width=80, format="%.1f pts", help="Points: the sum of the parts under Why"
+        ),
+        "Kind": st.column_config.TextColumn(width=115),
+        "Where": st.column_config.TextColumn(width=190),
+        "Why": st.column_config.TextColumn(width=230, help="Click a cell to read it all"),
+        "Bring": st.column_config.TextColumn(width=110),
     },
 )
 must = set(edited.index[edited["Must visit"].astype(bool)])
@@ -268,10 +307,22 @@ except ClicGeoError as exc:
     start_problem = str(exc)
 
 b1, b2 = st.columns([1, 4])
-go = b1.button("Plan the route", type="primary", key="plan_go")
+go = b1.button(
+    "Re-plan the route" if saved else "Plan the route",
+    type="primary",
+    key="plan_go",
+    help="Saves a new version of the day's plan; earlier versions are kept."
+    if saved
+    else "The route is saved, so it is here after a reload or on a phone.",
+)
 b2.caption(
     f"{len(must)} pinned, {len(out)} left out · {hours:g} h from {start_time:%H:%M} · "
-    f"{speed:g} km/h · straight line × {detour:g}"
+    f"{speed:g} km/h · "
+    + (
+        "street network"
+        if res.settings.street_network
+        else f"straight line × {detour:g}, round water"
+    )
 )
 if both:
     st.warning("A stop cannot be both pinned and left out: untick one of them.")
@@ -297,16 +348,24 @@ if go and not both and not start_problem:
     hs = area_hotspots(v, area_id, day) if with_hotspots else None
     try:
         with st.spinner("Planning the walk…"):
-            plan = plan_day(res.store, res.areas, request, hotspots=hs)
+            model = c.distance_model(area_id, float(detour))
+            plan = plan_day(res.store, res.areas, request, hotspots=hs, network=model)
     except InfeasiblePlanError as exc:
         st.error(_explain_infeasible(exc, cands))
     except ClicGeoError as exc:
         st.error("The route could not be planned: " + c.md(exc))
     else:
-        st.session_state[PLAN_KEY] = plan
         _audit(Action.PLAN, area_id, stops=len(plan.route.stops), count=len(cands), to=day)
+        # kept unsaved in this session if the store refuses it (the error says so)
+        st.session_state[PLAN_KEY] = sp.save(plan) or plan
+        saved = None
 
-plan: DayPlan | None = st.session_state.get(PLAN_KEY)
+plan: DayPlan | SavedPlan | None = st.session_state.get(PLAN_KEY)
+here = plan is not None and plan.area.id == area_id and plan.request.day == day
+if not (here and not isinstance(plan, SavedPlan)):  # a plan that failed to save stays shown
+    saved = saved or sp.newest(area_id, day)  # the newest: maybe another officer's re-plan
+    if saved is not None:
+        plan = st.session_state[PLAN_KEY] = saved
 if plan is not None and (plan.area.id != area_id or plan.request.day != day):
     st.info(
         f"The planned route is for {c.md(plan.area.name)} on {plan.request.day:%d/%m/%Y}; "
@@ -319,6 +378,13 @@ if plan is not None:
     title = f"{plan.area.name}, {plan.request.day:%A %d %B %Y}"
     with route_slot:
         st.subheader("The route")
+        if isinstance(plan, SavedPlan):
+            req = plan.request
+            st.caption(
+                sp.saved_line(plan)
+                + f" Set off {req.start_time:%H:%M}, {req.hours_available:g} h, "
+                f"{req.walk_speed_kmh:g} km/h. On a phone: *Today's route* in the menu."
+            )
         left, right = st.columns([3, 2])
         with left:
             st_folium(
@@ -328,11 +394,7 @@ if plan is not None:
                 returned_objects=[],
                 key="plan_map",
             )
-            st.caption(
-                f"Distances: {c.md(r.distance_method)}. The line joins the stops in order as the "
-                "crow flies; follow the streets. The Map page shows this route too "
-                "(layer *Planned route*)."
-            )
+            st.caption(c.md(route_estimate_note(r.distance_method)))
         with right:
             m1, m2, m3 = st.columns(3)
             m1.metric("Stops", len(r.stops))
@@ -344,28 +406,39 @@ if plan is not None:
                 + f": {r.total_minutes:.0f} of {r.minutes_available:.0f} minutes. "
                 f"Return walk {r.return_walk_m:,.0f} m. Start: {c.md(plan.start_name)}."
             )
-            stops = pd.DataFrame(
-                {
-                    "#": [s.order for s in r.stops],
-                    "Arrive": [f"{s.arrive_at:%H:%M}" for s in r.stops],
-                    "Where": [s.label or s.id for s in r.stops],
-                    "Kind": [KINDS.get(s.kind, s.kind) for s in r.stops],
-                    "Walk m": [round(s.leg_walk_m) for s in r.stops],
-                    "Walk min": [round(s.leg_walk_minutes) for s in r.stops],
-                    "Visit min": [round(s.visit_minutes) for s in r.stops],
-                    "Pinned": [s.must_visit for s in r.stops],
-                    "Why": [s.reasons for s in r.stops],
-                }
-            )
-            st.dataframe(
-                stops,
-                hide_index=True,
-                width="stretch",
-                height=min(260, 35 * (len(stops) + 1) + 3),
-                column_config={"#": st.column_config.NumberColumn(width=30)},
-            )
             for n in r.notes:
                 st.caption(c.md(n))
+        # the stops across the page, every column inside it at 1366 px
+        stops = pd.DataFrame(
+            {
+                "#": [s.order for s in r.stops],
+                "Arrive": [f"{s.arrive_at:%H:%M}" for s in r.stops],
+                "Where": [s.label or s.id for s in r.stops],
+                "Kind": [KINDS.get(s.kind, s.kind) for s in r.stops],
+                "Walk m": [round(s.leg_walk_m) for s in r.stops],
+                "Walk min": [round(s.leg_walk_minutes) for s in r.stops],
+                "Visit min": [round(s.visit_minutes) for s in r.stops],
+                "Pinned": [s.must_visit for s in r.stops],
+                "Why": [s.reasons for s in r.stops],
+            }
+        )
+        st.dataframe(
+            safe_display_frame(stops),
+            hide_index=True,
+            width="stretch",
+            height=min(260, 35 * (len(stops) + 1) + 3),
+            column_config={
+                "#": st.column_config.NumberColumn(width=30),
+                "Arrive": st.column_config.TextColumn(width=60),
+                "Where": st.column_config.TextColumn(width=200),
+                "Kind": st.column_config.TextColumn(width=115),
+                "Walk m": st.column_config.NumberColumn(width=65),
+                "Walk min": st.column_config.NumberColumn(width=70),
+                "Visit min": st.column_config.NumberColumn(width=70),
+                "Pinned": st.column_config.CheckboxColumn(width=60),
+                "Why": st.column_config.TextColumn(width=210, help="Click a cell to read it all"),
+            },
+        )
         stem = f"route-{plan.area.id}-{plan.request.day:%Y-%m-%d}"
         d1, d2, d3 = st.columns(3)
         d1.download_button(
@@ -407,7 +480,7 @@ if plan is not None:
                     {
                         "Where": dropped["label"].where(dropped["label"] != "", dropped["id"]),
                         "Kind": dropped["kind"].map(KINDS).fillna(dropped["kind"]),
-                        "Priority": dropped["priority"],
+                        "Priority": dropped["priority"].map(lambda p: f"{p:.1f} pts"),
                         "Why left out": dropped["reason"],
                     }
                 ),
@@ -434,19 +507,25 @@ if plan is not None:
             key="rec_stop",
         )
         stop = by_order[order]
-        # the planned arrival, or now if that is still to come (a visit is recorded after it)
-        now = datetime.now().replace(second=0, microsecond=0)
-        default_when = min(datetime.combine(plan.request.day, stop.arrive_at.time()), now)
+        # the stop's planned day and arrival (a visit still to come is refused on submit);
+        # the keys hold the plan's version, so a re-plan's new times are the new defaults
+        default_when = datetime.combine(plan.request.day, stop.arrive_at.time()).replace(
+            second=0, microsecond=0
+        )
+        ver = getattr(plan, "version", 0)
         with st.form("rec_form", clear_on_submit=True):
             f1, f2, f3 = st.columns(3)
             outcome = f1.selectbox(
                 "Outcome", list(OUTCOME_LABELS), format_func=OUTCOME_LABELS.get, key="rec_outcome"
             )
             when_day = f2.date_input(
-                "Date", value=default_when.date(), key=f"rec_date_{order}", format="DD/MM/YYYY"
+                "Date",
+                value=default_when.date(),
+                key=f"rec_date_{ver}_{order}",
+                format="DD/MM/YYYY",
             )
             when_time = f3.time_input(
-                "Time", value=default_when.time(), key=f"rec_time_{order}", step=300
+                "Time", value=default_when.time(), key=f"rec_time_{ver}_{order}", step=300
             )
             g1, g2 = st.columns(2)
             support = g1.multiselect(

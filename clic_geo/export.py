@@ -3,20 +3,64 @@
 Text is stored exactly as it arrived. It is made safe at the point of output:
 HTML-escaped wherever it is rendered, and neutralised against spreadsheet formula
 injection (a cell starting with ``= + - @``, tab or carriage return is prefixed
-with an apostrophe) wherever it is exported as CSV.
+with an apostrophe) wherever it is exported as CSV. In both, and in text shown on the
+dashboard, the invisible bidirectional controls are removed (:func:`strip_bidi`), so that
+``abc<U+202E>gnp.exe`` cannot show as "abcexe.png".
 """
 
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["escape", "neutralise_formula", "safe_csv_frame", "write_safe_csv"]
+from clic_geo.files import PRIVATE_DIR, open_private
+
+__all__ = [
+    "BIDI_CONTROLS",
+    "escape",
+    "neutralise_formula",
+    "safe_csv_frame",
+    "safe_display_frame",
+    "strip_bidi",
+    "write_safe_csv",
+]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: Invisible characters that reorder the text around them: embeddings and overrides
+#: (U+202A-U+202E), isolates (U+2066-U+2069), the left-to-right, right-to-left and
+#: Arabic letter marks (U+200E, U+200F, U+061C).
+BIDI_CONTROLS = frozenset(
+    [chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)]
+)
+_BIDI = re.compile("[" + "".join(sorted(BIDI_CONTROLS)) + "]")
+
+
+def strip_bidi(value: Any) -> Any:
+    """Text without bidirectional control characters (anything else is returned as is).
+
+    Examples
+    --------
+    >>> strip_bidi("abc\u202egnp.exe")
+    'abcgnp.exe'
+    >>> strip_bidi(3)
+    3
+    """
+    return _BIDI.sub("", value) if isinstance(value, str) else value
+
+
+def safe_display_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` for showing in a table: bidi controls removed from text cells and
+    headers (Streamlit shows text cells as text, never as HTML)."""
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
+            out[c] = out[c].map(strip_bidi)
+    out.columns = [strip_bidi(c) for c in out.columns]
+    return out
 
 
 def escape(value: Any) -> str:
@@ -34,7 +78,7 @@ def escape(value: Any) -> str:
             return ""
     except (TypeError, ValueError):
         pass
-    return html.escape(str(value), quote=True)
+    return html.escape(strip_bidi(str(value)), quote=True)
 
 
 def neutralise_formula(value: Any) -> Any:
@@ -51,7 +95,10 @@ def neutralise_formula(value: Any) -> Any:
     >>> neutralise_formula("-3.2")
     '-3.2'
     """
-    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
+    if not isinstance(value, str):
+        return value
+    value = strip_bidi(value)
+    if not value.startswith(_FORMULA_START):
         return value
     if value[0] in "+-":
         try:
@@ -73,8 +120,10 @@ def safe_csv_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_safe_csv(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``df`` as a UTF-8 CSV (with BOM, so Excel reads it) safe to open in Excel."""
+    """Write ``df`` as a UTF-8 CSV (with BOM, so Excel reads it) safe to open in Excel,
+    readable by its owner only (``0600``; a folder it creates is ``0700``)."""
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    safe_csv_frame(df).to_csv(p, index=False, encoding="utf-8-sig")
+    p.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    with open_private(p, "w", encoding="utf-8-sig", newline="") as fh:
+        safe_csv_frame(df).to_csv(fh, index=False)
     return p

@@ -13,6 +13,9 @@ A ``settings.toml`` may contain, for example::
     tile_url = "https://tiles.example.police.uk/{z}/{x}/{y}.png"
     tile_attribution = "Map tiles: example"
 
+    [plan]
+    street_network = "/srv/clic-geo/cumbria-latest.osm.pbf"
+
     [privacy]
     suppression_threshold = 10
 """
@@ -89,7 +92,11 @@ class Settings:
     future_tolerance_days : int
         Dates more than this many days after today are rejected.
     tile_url, tile_attribution : str
-        Base map tiles. Empty ``tile_url`` draws no base map (offline).
+        Base map tiles. Empty ``tile_url`` draws the stored (or shipped) base layer
+        offline instead (``clic-geo basemap``).
+    street_network : str
+        A walking street network file (``.osm.pbf``, GraphML or a line file) the Plan
+        page routes on; empty: straight lines routed round water.
     suppression_threshold : int
         Partner views show counts below this as "fewer than N".
     demo : bool
@@ -104,6 +111,7 @@ class Settings:
     future_tolerance_days: int = 1
     tile_url: str = ""
     tile_attribution: str = ""
+    street_network: str = ""
     suppression_threshold: int = 10
     demo: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -176,6 +184,9 @@ def load_settings(data_dir: str | Path | None = None, **overrides: Any) -> Setti
         "tile_url": os.environ.get("CLIC_TILE_URL", map_cfg.get("tile_url", "")),
         "tile_attribution": os.environ.get(
             "CLIC_TILE_ATTRIBUTION", map_cfg.get("tile_attribution", "")
+        ),
+        "street_network": os.environ.get(
+            "CLIC_STREET_NETWORK", (toml.get("plan") or {}).get("street_network", "")
         ),
         "suppression_threshold": int(privacy.get("suppression_threshold", 10)),
         "demo": os.environ.get("CLIC_DEMO", "") in {"1", "true", "yes"},

@@ -40,6 +40,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "CLIC_DATABASE_URL",
         "CLIC_DEMO",
         "CLIC_TILE_URL",
+        "CLIC_STREET_NETWORK",
     ):
         monkeypatch.delenv(var, raising=False)
 

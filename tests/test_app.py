@@ -16,7 +16,9 @@ from streamlit.testing.v1 import AppTest
 from app_pages.common import SESSION_KEY
 from clic_geo.access.auth import LOGIN_FAILED, AuthPolicy, login, logout
 from clic_geo.demo.seeding import seed_demo
+from clic_geo.geo.areas import load_areas
 from clic_geo.ingest.importer import import_file
+from clic_geo.reporting.derived_service import refresh
 from clic_geo.settings import REPO_ROOT, load_settings
 from clic_geo.store import Store
 from tests.conftest import TODAY
@@ -32,6 +34,8 @@ def demo_store(tmp_path_factory) -> Path:
     s = load_settings(d)
     store = Store.open(s)
     seed_demo(s, store, today=TODAY)
+    # as `clic-geo serve --demo` does: the hotspot maps and trust tests pages read
+    refresh(store, load_areas(s.areas_dir))
     store.close()
     return d
 

@@ -6,8 +6,10 @@ import argparse
 import sys
 
 from clic_geo.cli._common import open_store, print_json
+from clic_geo.cli._refresh import run_refresh, summary
 from clic_geo.ingest.importer import import_file, import_police_uk
-from clic_geo.store import ImportReport
+from clic_geo.settings import Settings
+from clic_geo.store import ImportReport, Store
 
 _KINDS = {
     "incidents": "incidents (drugs, violence, weapons, threats to life, cuckooing, ASB...)",
@@ -31,11 +33,29 @@ def register(sub: argparse._SubParsersAction) -> None:
         )
         k.add_argument("--sheet", help="XLSX sheet name (default: the first with data)")
         k.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
+        _no_refresh(k)
         k.set_defaults(func=_run_one)
     k = kinds.add_parser("police-uk", help="import data.police.uk street-level crime CSV files")
     k.add_argument("files", nargs="+", metavar="FILE")
     k.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
+    _no_refresh(k)
     k.set_defaults(func=_run_police)
+
+
+def _no_refresh(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-refresh",
+        action="store_true",
+        help="do not recompute the stored hotspot maps afterwards (run clic-geo refresh later)",
+    )
+
+
+def _refresh_after(args: argparse.Namespace, settings: Settings, store: Store) -> None:
+    """Recompute what the pages read (the import is committed whatever happens here)."""
+    if args.no_refresh:
+        return
+    report = run_refresh(settings, store)
+    print(summary(report), file=sys.stderr)
 
 
 def _human(r: ImportReport) -> str:
@@ -66,9 +86,10 @@ def _run_one(args: argparse.Namespace) -> int:
             sheet=args.sheet,
             actor="cli",
         )
+        print(_human(report))
+        _refresh_after(args, settings, store)
     finally:
         store.close()
-    print(_human(report))
     if args.json:
         print_json(report.to_dict())
     return 0
@@ -87,10 +108,11 @@ def _run_police(args: argparse.Namespace) -> int:
             actor="cli",
             progress=progress if show else None,
         )
+        for r in reports:
+            print(_human(r))
+        _refresh_after(args, settings, store)
     finally:
         store.close()
-    for r in reports:
-        print(_human(r))
     total = {
         k: sum(getattr(r, k) for r in reports)
         for k in ("read", "accepted", "rejected", "duplicates")

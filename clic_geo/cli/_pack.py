@@ -9,6 +9,7 @@ from pathlib import Path
 from clic_geo._errors import ConfigError
 from clic_geo.cli._common import open_store, print_json
 from clic_geo.cli._hotspots import _month
+from clic_geo.files import write_private
 
 
 def _day(text: str) -> date:
@@ -61,7 +62,7 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         store.close()
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page, encoding="utf-8")
+    write_private(out, page)  # officer figures: owner-only (0600)
     view = f"partner view of {args.organisation}" if args.organisation else "officer view"
     print(f"meeting pack ({view}) for {args.area}, {args.first}..{args.last}: {out}")
     if args.json:

@@ -7,6 +7,7 @@ import os
 import sys
 
 from clic_geo._errors import ConfigError
+from clic_geo.cli._refresh import run_refresh, summary
 from clic_geo.demo.seeding import seed_demo
 from clic_geo.settings import REPO_ROOT, load_settings
 from clic_geo.store import Store
@@ -27,10 +28,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def streamlit_command(port: int, address: str) -> list[str]:
-    """The command that serves the app, with static files (map assets) served locally."""
-    app = REPO_ROOT / "app.py"
-    if not app.exists():
-        raise ConfigError(f"the dashboard needs the clic-geo checkout: {app} is missing")
+    """The command that serves the app, with static files (map assets) served locally.
+
+    It runs ``clic_server.py`` (Streamlit's server with our sign-in cookie routes and
+    security headers, around ``app.py``), with Streamlit's error details off: a page
+    error shows one line with a reference id, the traceback goes to the server log.
+    """
+    for name in ("app.py", "clic_server.py"):
+        if not (REPO_ROOT / name).exists():
+            raise ConfigError(
+                f"the dashboard needs the clic-geo checkout: {REPO_ROOT / name} is missing"
+            )
+    app = REPO_ROOT / "clic_server.py"
     return [
         sys.executable,
         "-m",
@@ -51,6 +60,9 @@ def streamlit_command(port: int, address: str) -> list[str]:
         "false",
         "--client.toolbarMode",
         "minimal",
+        # no traceback, exception type or message in any browser (docs/security.md)
+        "--client.showErrorDetails",
+        "none",
         # Streamlit forces a full garbage collection after every script run, holding the
         # GIL: with 20 sessions signing in at once it was 81 % of the server's Python time
         # (benchmarks/bench_load.py, py-spy --gil). Python's own collector still runs.
@@ -74,6 +86,7 @@ def _run(args: argparse.Namespace) -> int:
                 print("first start: preparing the demo data (about 15 seconds)…", flush=True)
                 for r in seed_demo(settings, store):
                     print(f"  {r.kind}: {r.accepted} rows", flush=True)
+                print("  " + summary(run_refresh(settings, store)), flush=True)
         finally:
             store.close()
     cmd = streamlit_command(args.port, args.address)

@@ -46,6 +46,7 @@ __all__ = [
     "StraightLine",
     "WalkNetwork",
     "load_network",
+    "route_path",
 ]
 
 log = logging.getLogger(__name__)
@@ -260,6 +261,27 @@ class WalkNetwork:
         """E.g. ``walking network (barrow.osm.pbf, 8,412 junctions)``."""
         return f"walking network ({self.source}, {self.n_nodes:,} nodes)"
 
+    def leg_path(self, a: tuple[float, float], b: tuple[float, float]) -> list[tuple[float, float]]:
+        """The walked path from ``a`` to ``b`` (``(easting, northing)``) along the streets:
+        the point, its nearest junction, the shortest path, the other point. A point too
+        far from the network gives the straight line."""
+        nodes, snap_d = self.snap(np.array([a[0], b[0]]), np.array([a[1], b[1]]))
+        if (snap_d > self.max_snap_m).any():
+            return [tuple(a), tuple(b)]
+        _, pred = csgraph.dijkstra(
+            self._graph, directed=False, indices=int(nodes[0]), return_predecessors=True
+        )
+        seq, k = [], int(nodes[1])
+        while k >= 0:
+            seq.append(k)
+            if k == nodes[0]:
+                break
+            k = int(pred[k])
+        if seq[-1] != nodes[0]:
+            return [tuple(a), tuple(b)]
+        walked = [(float(self.node_e[i]), float(self.node_n[i])) for i in reversed(seq)]
+        return [tuple(a), *walked, tuple(b)]
+
     def edge_lines(self, bounds_bng: tuple[float, float, float, float]) -> np.ndarray:
         """Edges inside a box, as an ``(k, 4)`` array of ``e1, n1, e2, n2`` (for drawing)."""
         minx, miny, maxx, maxy = bounds_bng
@@ -445,3 +467,25 @@ def load_network(
         net = _read_lines(p, bbox, **kw)
     log.info("street network %s: %d nodes, %.1f km", p.name, net.n_nodes, net.length_km)
     return net
+
+
+def route_path(
+    model: DistanceModel, points: Sequence[tuple[float, float]]
+) -> list[tuple[float, float]]:
+    """The ``(lat, lon)`` line through ``points`` in order, each leg as ``model`` walks
+    it when it can say (a street network, or round water), else straight."""
+    if len(points) < 2:
+        return list(points)
+    lat = np.array([p[0] for p in points], dtype=float)
+    lon = np.array([p[1] for p in points], dtype=float)
+    e, n = geo.to_bng(lon, lat)
+    leg = getattr(model, "leg_path", None)
+    out: list[tuple[float, float]] = [(float(lat[0]), float(lon[0]))]
+    for i in range(len(points) - 1):
+        a, b = (float(e[i]), float(n[i])), (float(e[i + 1]), float(n[i + 1]))
+        inner = leg(a, b)[1:-1] if leg is not None else []
+        if inner:
+            x, y = geo.to_wgs84(np.array([p[0] for p in inner]), np.array([p[1] for p in inner]))
+            out += [(float(b_), float(a_)) for a_, b_ in zip(x, y, strict=True)]
+        out.append((float(lat[i + 1]), float(lon[i + 1])))
+    return out

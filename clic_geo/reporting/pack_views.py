@@ -154,7 +154,9 @@ def _officer_body(
             for _, row in hs.iterrows()
         ]
         parts.append("<h3>Map: hotspot outlines by trend</h3>")
-        parts.append(_map_svg(area, shapes, title=f"Hotspots in {area.name}"))
+        parts.append(
+            _map_svg(area, shapes, title=f"Hotspots in {area.name}", base=store.base_features())
+        )
         present = [t for t in Trend if t in by_trend.index]
         parts.append(_legend((TREND_COLOURS[t], TREND_LABELS[t]) for t in present))
         parts.append(
@@ -379,7 +381,14 @@ def _partner_body(
             f'<p class="note">{_e(name)}, {_e(quarter)}. Grey squares: fewer than {t}, or '
             "withheld. Hotspot outlines are not shared with partners.</p>"
         )
-        parts.append(_map_svg(area, shapes, title=f"{name} on 250 m squares, {quarter}"))
+        parts.append(
+            _map_svg(
+                area,
+                shapes,
+                title=f"{name} on 250 m squares, {quarter}",
+                base=store.base_features(),
+            )
+        )
         parts.append(
             _legend(
                 [

@@ -6,14 +6,18 @@ what the meeting pack is made of.
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Iterable, Mapping, Sequence
 
+import geopandas as gpd
 import numpy as np
+import shapely
 from shapely.geometry.base import BaseGeometry
 
+from clic_geo.export import escape
+from clic_geo.geo import basemap as bm
 from clic_geo.geo.areas import Area
+from clic_geo.reporting.base_layer import BASE_STYLE
 from clic_geo.schema import Trend
 
 __all__ = ["TREND_COLOURS"]
@@ -39,7 +43,9 @@ HIDDEN = "#d9d9d9"
 
 
 def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
+    """HTML-escaped, without bidi controls (:func:`clic_geo.export.escape`, but ``None``
+    and NaN kept as their text)."""
+    return escape(str(value))
 
 
 def _table(
@@ -181,6 +187,23 @@ class _Projection:
                 rings.append(f"M{pts}Z")
         return "".join(rings)
 
+    def line(self, geom: BaseGeometry) -> str:
+        """A line (or the outline of a polygon) as an SVG path."""
+        parts = []
+        for g in getattr(geom, "geoms", [geom]):
+            if g.is_empty:
+                continue
+            if g.geom_type == "Polygon":
+                parts.append(self.path(g))
+                continue
+            xy = np.asarray(g.coords)
+            px = self.pad + (xy[:, 0] - self.minx) * self.k * self.scale
+            py = self.pad + (self.maxy - xy[:, 1]) * self.scale
+            parts.append(
+                "M" + " ".join(f"{_fmt(a)},{_fmt(b)}" for a, b in zip(px, py, strict=True))
+            )
+        return "".join(parts)
+
     def point(self, lon: float, lat: float) -> tuple[float, float]:
         return (
             self.pad + (lon - self.minx) * self.k * self.scale,
@@ -188,13 +211,42 @@ class _Projection:
         )
 
 
+def _base_svg(proj: _Projection, base: gpd.GeoDataFrame, bounds: Sequence[float]) -> list[str]:
+    """The base map (water, roads; :data:`BASE_STYLE`) as SVG paths, one per class."""
+    span = max((bounds[2] - bounds[0]) * proj.k, 1e-9)
+    zoom = int(math.log2(proj.width * 360.0 / (256 * span)))
+    view = bm.for_view(base, bounds, zoom, margin=0.02)
+    view = view[view["kind"] != "places"].clip(shapely.box(*bounds))
+    out = []
+    order = ["sea", "lake", "building", "river", *bm.ROAD_CLASSES[::-1]]
+    for cls in order:
+        geoms = view.geometry[view["cls"] == cls]
+        if geoms.empty or cls not in BASE_STYLE:
+            continue
+        st = BASE_STYLE[cls]
+        if st["minz"] > zoom:
+            continue
+        d = "".join(proj.line(g) for g in geoms)
+        if st["fill"]:
+            out.append(f'<path d="{d}" fill="{st["fill"]}" stroke="none" fill-rule="evenodd"/>')
+        else:
+            w = st["w12"] * max(0.6, min(1.5, 2 ** (zoom - 12)))
+            out.append(
+                f'<path d="{d}" fill="none" stroke="{st["color"]}" stroke-width="{_fmt(w)}" '
+                'stroke-linecap="round" stroke-linejoin="round"/>'
+            )
+    return out
+
+
 def _map_svg(
     area: Area,
     shapes: Sequence[tuple[BaseGeometry, str, str, str | None]],
     *,
     title: str,
+    base: tuple[gpd.GeoDataFrame, str] | None = None,
 ) -> str:
-    """The area outline and ``(polygon, fill, tooltip, label)`` shapes; no tiles."""
+    """The area outline and ``(polygon, fill, tooltip, label)`` shapes over the base map
+    (``base``: a layer and its attribution, e.g. :meth:`Store.base_features`); no tiles."""
     outline = area.geometry.simplify(0.0002, preserve_topology=True)
     proj = _Projection(outline.bounds)
     out = [
@@ -202,9 +254,18 @@ def _map_svg(
         f'width="{proj.width}" height="{proj.height}" role="img" aria-label="{_e(title)}">',
         f"<title>{_e(title)}</title>",
         f'<rect width="{proj.width}" height="{proj.height}" fill="#f4f4f0"/>',
-        f'<path d="{proj.path(outline)}" fill="#ffffff" stroke="#000" stroke-width="1.5" '
-        f'fill-rule="evenodd"><title>{_e(area.name)}</title></path>',
+        f'<path d="{proj.path(outline)}" fill="#ffffff" stroke="none" fill-rule="evenodd"/>',
     ]
+    if base is not None and len(base[0]):
+        x0, y1 = proj.minx, proj.maxy
+        x1 = x0 + (proj.width - proj.pad) / (proj.scale * proj.k)
+        y0 = y1 - (proj.height - proj.pad) / proj.scale
+        x0, y1 = x0 - proj.pad / (proj.scale * proj.k), y1 + proj.pad / proj.scale
+        out += _base_svg(proj, base[0], (x0, y0, x1, y1))
+    out.append(
+        f'<path d="{proj.path(outline)}" fill="none" stroke="#000" stroke-width="1.5" '
+        f'fill-rule="evenodd"><title>{_e(area.name)}</title></path>'
+    )
     labels = []
     for geom, fill, tip, label in shapes:
         out.append(
@@ -220,5 +281,10 @@ def _map_svg(
                 f"{_e(label)}</text>"
             )
     out.extend(labels)
+    if base is not None and base[1]:
+        out.append(
+            f'<text x="{proj.width - 4}" y="{proj.height - 4}" font-size="9" fill="#555" '
+            f'text-anchor="end">Base map: {_e(base[1])}</text>'
+        )
     out.append("</svg>")
     return "".join(out)

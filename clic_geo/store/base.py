@@ -8,6 +8,7 @@ connection, the ordered migrations and the ``meta`` table (schema and data versi
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from clic_geo._errors import StoreError
+from clic_geo.files import tighten_data_dir, write_private
 from clic_geo.geo.crs import WGS84
 from clic_geo.schema import Col
 from clic_geo.store import tables as T  # noqa: N812 - T.incidents reads like SQL
@@ -49,9 +51,11 @@ def _alembic_config(conn: Connection | None = None) -> Any:
 REVISIONS: tuple[str, ...] = tuple(
     p.name[:4] for p in sorted((MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
 )
-assert tuple(f"{i:04d}" for i in range(1, len(REVISIONS) + 1)) == REVISIONS, REVISIONS
+# numbered in order; a branch may hold a gap until the revisions between are merged
+assert list(REVISIONS) == sorted(set(REVISIONS)), REVISIONS
+assert REVISIONS[0] == "0001", REVISIONS
 
-SCHEMA_VERSION = len(REVISIONS)
+SCHEMA_VERSION = int(REVISIONS[-1])
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -63,15 +67,59 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+#: The first 16 bytes of every SQLite database file.
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _private_sqlite_file(path: Path) -> None:
+    """Refuse an empty or damaged store file; create a new one owner-only (``0600`` in a
+    ``0700`` folder), so the journals SQLite makes beside it are owner-only too."""
+    if path.exists():
+        if path.is_dir():
+            raise StoreError(f"the store {path} is a folder, not a store file")
+        with path.open("rb") as fh:
+            head = fh.read(len(SQLITE_HEADER))
+        if not head:
+            raise StoreError(
+                f"the store file {path} is empty (0 bytes), not a store: restore it from a "
+                "backup, or move it away to start a new store"
+            )
+        if head != SQLITE_HEADER:
+            raise StoreError(
+                f"the store file {path} is damaged or not a store: restore it from a backup, "
+                "or move it away to start a new store"
+            )
+        return
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the data dir: tightened after
+    write_private(path, b"")
+    con = sqlite3.connect(path)  # WAL mode writes the header: the file is never left empty
+    try:
+        con.execute("PRAGMA journal_mode=WAL")
+    finally:
+        con.close()
+
+
+def _one_line(exc: BaseException) -> str:
+    """A database error as one line (SQLAlchemy adds the SQL and a link on more lines)."""
+    inner = getattr(exc, "orig", None) or exc
+    return f"{inner.__class__.__name__}: {str(inner).splitlines()[0] if str(inner) else ''}"
+
+
 class StoreBase:
     """The connection, schema and metadata every part of the store uses."""
 
     def __init__(self, url: str, data_dir: str | Path, *, migrate: bool = True) -> None:
         self.url = url
         self.data_dir = Path(data_dir)
+        own_dir = False  # the data directory is the store file's own folder
         if url.startswith("sqlite:///"):
-            path = Path(url.removeprefix("sqlite:///"))
-            path.parent.mkdir(parents=True, exist_ok=True)
+            db = url.removeprefix("sqlite:///").split("?", 1)[0]
+            if db and db != ":memory:":
+                _private_sqlite_file(Path(db))
+                own_dir = Path(db).resolve().parent == self.data_dir.resolve()
+        # the rejects and uploads folders on any database; the folder itself only when
+        # it is the store's own (never a shared folder such as /tmp)
+        tighten_data_dir(self.data_dir, root=own_dir)
         try:
             self.engine: Engine = sa.create_engine(url, future=True)
         except (sa.exc.ArgumentError, ImportError) as exc:
@@ -116,9 +164,7 @@ class StoreBase:
             with self.engine.begin() as conn:
                 T.meta.create(conn, checkfirst=True)
         except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(
-                f"cannot open store {self.url}: {exc.__class__.__name__}: {exc}"
-            ) from exc
+            raise StoreError(f"cannot open store {self.url}: {_one_line(exc)}") from exc
         current = self.schema_version()
         if current > SCHEMA_VERSION:
             raise StoreError(
@@ -144,7 +190,7 @@ class StoreBase:
         except (sa.exc.SQLAlchemyError, RuntimeError) as exc:
             raise StoreError(
                 f"migration of the store to schema version {SCHEMA_VERSION} failed: "
-                f"{exc.__class__.__name__}: {exc}"
+                f"{_one_line(exc)}"
             ) from exc
         return SCHEMA_VERSION
 

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 
 from clic_geo._errors import StoreError
 from clic_geo.export import write_safe_csv
+from clic_geo.files import private_dir
 from clic_geo.schema import (
     KEY,
     OUTCOME_COL,
@@ -278,8 +279,7 @@ class ImportWrites(ImportPublishing, RegisterWrites):
         rejected: pd.DataFrame,
         dups: list[dict[str, Any]],
     ) -> tuple[Path, Path]:
-        folder = self.data_dir / "rejects"
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = private_dir(self.data_dir / "rejects")
         stem = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in Path(file_name).stem)[
             :60
         ]

@@ -78,8 +78,11 @@ class StoreQueries(SpatialQueries):
         if as_of is not None:
             hist = hist[hist["since"] <= pd.Timestamp(as_of)]
         latest = hist.sort_values(["since"]).groupby("address_id").tail(1).set_index("address_id")
-        df[Col.STATUS] = df["id"].map(latest["status"]).fillna("none")
-        df[Col.STATUS_SINCE] = df["id"].map(latest["since"])
+        # typed explicitly: with no status history at all, mapping through the empty
+        # frame's columns gave float64 and the date column failed to cast (issue 9)
+        status = df["id"].map(latest["status"].astype(object).to_dict())
+        df[Col.STATUS] = status.astype(object).where(status.notna(), "none")
+        df[Col.STATUS_SINCE] = df["id"].map(latest["since"].to_dict()).astype(hist["since"].dtype)
         hard = self._read(sa.select(T.address_hardening))
         if as_of is not None and len(hard):
             hard = hard[(hard["fitted_on"] == "") | (hard["fitted_on"] <= as_of.isoformat())]

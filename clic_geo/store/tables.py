@@ -187,6 +187,55 @@ line_status = Table(
     Column("import_id", Integer, ForeignKey("imports.id")),
 )
 
+derived_results = Table(
+    "derived_results",
+    metadata,
+    Column("kind", String(32), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("data_version", Integer, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("computed_at", DateTime, nullable=False),
+    Column("seconds", Float, nullable=False),
+    Column("payload", Text, nullable=False),
+)
+
+#: Base map layers (migration 0006): a force's roads, water, buildings or places,
+#: imported by ``clic-geo basemap import``, kept in WGS84 as compact GeoJSON.
+base_layers = Table(
+    "base_layers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("file_sha256", String(64), nullable=False),
+    Column("source_crs", Text),
+    Column("features", Integer, nullable=False),
+    Column("attribution", Text, nullable=False),
+    Column("imported_at", DateTime, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("geojson", Text, nullable=False),
+    Index("ix_base_layers_kind", "kind"),
+)
+
+#: Saved visit plans (migration 0007): every version of an area's plan for a day, the
+#: newest being the plan; ``settings`` and ``route`` are JSON text, read whole.
+plans = Table(
+    "plans",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("area_id", String(64), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("made_by", String(128), nullable=False),
+    Column("made_at", DateTime, nullable=False),  # UTC
+    Column("stops", Integer, nullable=False),
+    Column("settings", Text, nullable=False),
+    Column("route", Text, nullable=False),
+    Index("ux_plans_area_day_version", "area_id", "day", "version", unique=True),
+    Index("ix_plans_made_at", "made_at"),
+)
+
 #: Tables holding record-level data (for wiping and for privacy checks).
 RECORD_TABLES = (
     visit_support,
