@@ -17,6 +17,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages import common as c
+from app_pages import saved_plans as sp
 from clic_geo.access.identity import Role
 from clic_geo.export import safe_display_frame
 from clic_geo.hotspots.current import TREND_MEANING, current_hotspots
@@ -289,6 +290,7 @@ with st.sidebar:
         )
     else:
         cats = list(PRESETS[preset])
+    sp.remember_latest(area)  # after a reload: the latest saved plan is the planned route
     planned = st.session_state.get("clic_plan") is not None
     options = list(LAYERS) if planned else list(LAYERS)[:-1]
     layers = st.pills(

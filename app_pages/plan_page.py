@@ -3,8 +3,11 @@
 The sergeant's daily job. Candidates and their priorities come from
 :func:`clic_geo.planning.plan_service.day_candidates`, the route from
 :func:`clic_geo.planning.plan_service.plan_day`
-(the same call as ``clic-geo plan --area``). The plan is kept in
-``st.session_state["clic_plan"]`` so the Map page can show it as its "Planned route"
+(the same call as ``clic-geo plan --area``). Every planned route is saved in the store
+as a new version of the area's plan for the day (:mod:`app_pages.saved_plans`; earlier
+versions are kept), and the newest saved version is reopened when the page is opened
+again for that area and day, after a reload or on another device. The plan is also kept
+in ``st.session_state["clic_plan"]`` so the Map page can show it as its "Planned route"
 layer. Recorded visits go to :meth:`Store.record_visit`, which changes the data
 version, so every cached loader (and the next day's priorities) sees them.
 """
@@ -18,6 +21,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages import common as c
+from app_pages import saved_plans as sp
 from clic_geo._errors import ClicGeoError, ConfigError
 from clic_geo.access.audit import Action
 from clic_geo.access.audit_log import record_action
@@ -35,6 +39,7 @@ from clic_geo.planning.plan_service import (
 from clic_geo.planning.priority import DEFAULT_VISIT_MINUTES
 from clic_geo.planning.route_model import DEFAULT_WALK_SPEED_KMH, InfeasiblePlanError
 from clic_geo.planning.route_sheet import route_gpx, route_sheet_html, route_table
+from clic_geo.planning.saved_plan_service import SavedPlan
 from clic_geo.reporting import maps as mapping
 from clic_geo.schema import (
     COUNTY_LINES_CATEGORIES,
@@ -45,7 +50,7 @@ from clic_geo.schema import (
     Support,
 )
 
-PLAN_KEY = "clic_plan"
+PLAN_KEY = sp.PLAN_KEY
 KINDS = {"address": "Address visit", "incident": "Incident follow-up", "hotspot": "Hotspot walk"}
 #: Hotspots behind the "in a hotspot" and "coverage gap" parts: county-lines incidents
 #: of the three months before the day.
@@ -226,12 +231,16 @@ with st.sidebar:
 v = c.version()
 c.audit_view("plan", area_id, day, day)
 cands = candidates(v, area_id, day, minutes, with_hotspots)
+saved = sp.newest(area_id, day)  # the day's saved plan, if any (reopened after a reload)
 
 # --- candidates: pin (must visit) and leave out ------------------------------------
 # The editor's key holds the data version, so a recorded visit (new priorities, maybe a
 # new order) starts a fresh editor; the pins and exclusions carry over by candidate id.
 chosen = st.session_state.setdefault("plan_choice", {})
-prev_must, prev_out = chosen.get((area_id, day), (set(), set()))
+prev_must, prev_out = chosen.get(
+    (area_id, day),
+    (set(saved.request.must_visit), set(saved.request.exclude)) if saved else (set(), set()),
+)
 editor_key = f"plan_pick_{area_id}_{day:%Y%m%d}_{v}"
 seed_key = f"{editor_key}_seed"
 if seed_key not in st.session_state:
@@ -294,7 +303,14 @@ except ClicGeoError as exc:
     start_problem = str(exc)
 
 b1, b2 = st.columns([1, 4])
-go = b1.button("Plan the route", type="primary", key="plan_go")
+go = b1.button(
+    "Re-plan the route" if saved else "Plan the route",
+    type="primary",
+    key="plan_go",
+    help="Saves a new version of the day's plan; earlier versions are kept."
+    if saved
+    else "The route is saved, so it is here after a reload or on a phone.",
+)
 b2.caption(
     f"{len(must)} pinned, {len(out)} left out · {hours:g} h from {start_time:%H:%M} · "
     f"{speed:g} km/h · "
@@ -335,10 +351,17 @@ if go and not both and not start_problem:
     except ClicGeoError as exc:
         st.error("The route could not be planned: " + c.md(exc))
     else:
-        st.session_state[PLAN_KEY] = plan
         _audit(Action.PLAN, area_id, stops=len(plan.route.stops), count=len(cands), to=day)
+        # kept unsaved in this session if the store refuses it (the error says so)
+        st.session_state[PLAN_KEY] = sp.save(plan) or plan
+        saved = None
 
-plan: DayPlan | None = st.session_state.get(PLAN_KEY)
+plan: DayPlan | SavedPlan | None = st.session_state.get(PLAN_KEY)
+here = plan is not None and plan.area.id == area_id and plan.request.day == day
+if not (here and not isinstance(plan, SavedPlan)):  # a plan that failed to save stays shown
+    saved = saved or sp.newest(area_id, day)  # the newest: maybe another officer's re-plan
+    if saved is not None:
+        plan = st.session_state[PLAN_KEY] = saved
 if plan is not None and (plan.area.id != area_id or plan.request.day != day):
     st.info(
         f"The planned route is for {c.md(plan.area.name)} on {plan.request.day:%d/%m/%Y}; "
@@ -351,6 +374,13 @@ if plan is not None:
     title = f"{plan.area.name}, {plan.request.day:%A %d %B %Y}"
     with route_slot:
         st.subheader("The route")
+        if isinstance(plan, SavedPlan):
+            req = plan.request
+            st.caption(
+                sp.saved_line(plan)
+                + f" Set off {req.start_time:%H:%M}, {req.hours_available:g} h, "
+                f"{req.walk_speed_kmh:g} km/h. On a phone: *Today's route* in the menu."
+            )
         left, right = st.columns([3, 2])
         with left:
             st_folium(
@@ -462,19 +492,25 @@ if plan is not None:
             key="rec_stop",
         )
         stop = by_order[order]
-        # the planned arrival, or now if that is still to come (a visit is recorded after it)
-        now = datetime.now().replace(second=0, microsecond=0)
-        default_when = min(datetime.combine(plan.request.day, stop.arrive_at.time()), now)
+        # the stop's planned day and arrival (a visit still to come is refused on submit);
+        # the keys hold the plan's version, so a re-plan's new times are the new defaults
+        default_when = datetime.combine(plan.request.day, stop.arrive_at.time()).replace(
+            second=0, microsecond=0
+        )
+        ver = getattr(plan, "version", 0)
         with st.form("rec_form", clear_on_submit=True):
             f1, f2, f3 = st.columns(3)
             outcome = f1.selectbox(
                 "Outcome", list(OUTCOME_LABELS), format_func=OUTCOME_LABELS.get, key="rec_outcome"
             )
             when_day = f2.date_input(
-                "Date", value=default_when.date(), key=f"rec_date_{order}", format="DD/MM/YYYY"
+                "Date",
+                value=default_when.date(),
+                key=f"rec_date_{ver}_{order}",
+                format="DD/MM/YYYY",
             )
             when_time = f3.time_input(
-                "Time", value=default_when.time(), key=f"rec_time_{order}", step=300
+                "Time", value=default_when.time(), key=f"rec_time_{ver}_{order}", step=300
             )
             g1, g2 = st.columns(2)
             support = g1.multiselect(

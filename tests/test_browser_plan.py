@@ -8,6 +8,7 @@ request leaving 127.0.0.1 is blocked and recorded. Screenshots go to ``test-arti
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -68,8 +69,16 @@ def test_plan_the_route_offline_and_download_gpx(tmp_path: Path) -> None:
         assert len(root.findall("g:rte/g:rtept", NS)) == n_stops + 2  # start, stops, end
         wait_idle(page)
 
-        # afterwards: record the first stop's outcome with the form
+        # afterwards: record the first stop's outcome with the form, which starts at the
+        # stop's planned day and arrival (tomorrow: still to come, so refused) ...
         page.get_by_role("heading", name="Record the visits").scroll_into_view_if_needed()
+        page.get_by_role("button", name="Record the visit").click()
+        page.get_by_text("is still to come").wait_for(timeout=60_000)
+        wait_idle(page)
+        # ... so say it happened yesterday (always past, whatever the clock says)
+        yesterday = date.today() - timedelta(days=1)
+        page.locator(".st-key-rec_date_1_1 [role=spinbutton]").first.focus()  # the day
+        page.keyboard.type(f"{yesterday:%d%m%Y}")  # day, month, year: each moves on
         page.get_by_role("button", name="Record the visit").click()
         page.get_by_text("Visit recorded").wait_for(timeout=60_000)
         wait_idle(page)

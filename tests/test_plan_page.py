@@ -222,9 +222,16 @@ def test_record_a_visit(app_env) -> None:
     n_before = len(store.visits(area="barrow"))
     v_before = store.data_version()
     store.close()
+    version = at.session_state["clic_plan"].version
     at.selectbox(key="rec_stop").set_value(stop.order).run()
+    # the form starts at the stop's planned day and arrival, not at the server's clock
+    assert at.date_input(key=f"rec_date_{version}_{stop.order}").value == DAY
+    arrive = at.time_input(key=f"rec_time_{version}_{stop.order}").value
+    assert arrive.strftime("%H:%M") == f"{stop.arrive_at:%H:%M}"
     # a visit still to come is refused, with nothing written
-    at.date_input(key=f"rec_date_{stop.order}").set_value(date.today() + timedelta(days=1))
+    at.date_input(key=f"rec_date_{version}_{stop.order}").set_value(
+        date.today() + timedelta(days=1)
+    )
     next(b for b in at.button if b.label == "Record the visit").click().run()
     _ok(at)
     assert [e.value.replace("\\", "") for e in at.error] == [  # markdown escapes off
@@ -232,7 +239,7 @@ def test_record_a_visit(app_env) -> None:
         f"{stop.arrive_at:%H:%M} is still to come: record a visit after it has happened."
     ]
     assert _version() == v_before
-    at.date_input(key=f"rec_date_{stop.order}").set_value(DAY)
+    at.date_input(key=f"rec_date_{version}_{stop.order}").set_value(DAY)
     at.selectbox(key="rec_outcome").set_value("engaged")
     at.multiselect(key="rec_support").set_value(["calling_card", "harm_reduction_kit"])
     at.multiselect(key="rec_refs").set_value(["food_bank"])
@@ -292,3 +299,11 @@ def test_hostile_address_text_is_shown_inert(app_env) -> None:
     assert any(t.startswith("Visit recorded") for t in with_it)
     for text in with_it:  # every markdown character of the address is escaped
         assert not re.search(r"(?<!\\)[<>\[\]*()]", text), text
+    # and on the phone view of the saved plan
+    at.switch_page("app_pages/today_page.py").run()
+    at.selectbox(key="today_area").set_value("barrow")
+    at.date_input(key="today_day").set_value(DAY).run()
+    _ok(at)
+    shown = [m.value for m in at.markdown if "HYPERLINK" in m.value]
+    assert len(shown) == 1
+    assert not re.search(r"(?<!\\)[<>\[\]*()]", shown[0].split("\n", 1)[1]), shown[0]

@@ -53,6 +53,8 @@ class Action(StrEnum):
     EXPORT = "export"
     IMPORT = "import"
     PLAN = "plan"
+    SAVE_PLAN = "save_plan"  # a planned route saved for an area and day (a new version)
+    OPEN_PLAN = "open_plan"  # a saved plan opened (Plan page, today's route, Map, CLI)
     RECORD_VISIT = "record_visit"
     USER_ADMIN = "user_admin"
     ISA_ADMIN = "isa_admin"
@@ -96,6 +98,7 @@ DETAIL_KEYS = frozenset(
         "sessions",
         "stops",
         "to",
+        "version",
     }
 )
 

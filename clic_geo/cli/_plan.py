@@ -5,7 +5,10 @@ Two forms of ``plan``, one router (:func:`clic_geo.planning.routing.plan_route`)
 - ``--stops FILE.csv`` with columns ``id,latitude,longitude,priority,visit_minutes,
   must_visit`` (optional ``window_start``, ``window_end``, ``kind``, ``label``...);
 - ``--area AREA --date DAY``: candidates from the store
-  (:func:`clic_geo.planning.plan_service.plan_day`).
+  (:func:`clic_geo.planning.plan_service.plan_day`); ``--save`` keeps it in the store
+  as the newest version of the area's plan for the day (what the Plan page reopens).
+
+``clic-geo plan show --area AREA --day DAY`` prints the saved plan.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from datetime import date, datetime, time
 
 import geopandas as gpd
 
-from clic_geo._errors import ConfigError, InputFileError
+from clic_geo._errors import ConfigError, InputFileError, NotFoundError
 from clic_geo.cli._common import open_store, print_json, settings_of
 from clic_geo.files import write_private
 from clic_geo.geo.areas import load_areas
@@ -26,6 +29,7 @@ from clic_geo.planning.plan_service import DayRequest, check_in_area, plan_day
 from clic_geo.planning.route_model import DEFAULT_WALK_SPEED_KMH, DayOptions, Route
 from clic_geo.planning.route_sheet import route_gpx, route_sheet_html, write_route_csv
 from clic_geo.planning.routing import plan_route
+from clic_geo.planning.saved_plan_service import SavedPlan, open_plan, save_plan
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -56,7 +60,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--csv", help="write the route as CSV here")
     p.add_argument("--gpx", help="write the route as GPX here")
     p.add_argument("--json", action="store_true", help="print the route as one JSON line")
+    p.add_argument(
+        "--save",
+        action="store_true",
+        help="with --area: save the plan in the store (a new version of the day's plan)",
+    )
     p.set_defaults(func=_plan)
+    shows = p.add_subparsers(dest="plan_command", metavar="show")
+    show = shows.add_parser("show", help="print the saved plan of an area and day")
+    show.add_argument("--area", required=True, help="operating area id")
+    show.add_argument("--day", help="the day, YYYY-MM-DD (default today)")
+    show.add_argument("--version", type=int, help="an earlier version (default the newest)")
+    show.add_argument("--json", action="store_true", help="print the plan as one JSON line")
+    show.set_defaults(func=_show)
 
     r = sub.add_parser("record-visit", help="record a visit's outcome, support and referrals")
     r.add_argument("--address", help="address id in the store (e.g. demo:DEMO-ADR-0001)")
@@ -182,6 +198,8 @@ def _plan(args: argparse.Namespace) -> int:
         else StraightLine(detour)
     )
     if args.stops:
+        if args.save:
+            raise ConfigError("--save keeps a plan from the store: use --area without --stops")
         if start is None and area is None:
             raise ConfigError("--stops needs --start LAT,LON (or --area for its base point)")
         if start is None:
@@ -230,10 +248,53 @@ def _plan(args: argparse.Namespace) -> int:
         plan = plan_day(
             store, load_areas(settings.areas_dir), request, hotspots=hotspots, network=distances
         )
+        saved = save_plan(store, "cli", plan) if args.save else None
     finally:
         store.close()
     _write_outputs(plan.route, args, f"{area.name}, {day:%A %d %B %Y}", plan.start_name)
+    if saved is not None:
+        print(f"saved as version {saved.version} of the plan for {area.id} on {day}")
     _print(plan.route, args)
+    return 0
+
+
+def _saved_header(saved: SavedPlan) -> str:
+    r = saved.route
+    return (
+        f"{saved.area.name}, {saved.day:%A %d %B %Y}: version {saved.version} of "
+        f"{saved.versions}, saved by {saved.made_by} at {saved.made_at:%Y-%m-%d %H:%M} UTC; "
+        f"set off {r.start_at:%H:%M} from {saved.start_name}, back by {r.finish_at:%H:%M}"
+    )
+
+
+def _show(args: argparse.Namespace) -> int:
+    day = _day(args.day)
+    settings, store = open_store(args)
+    try:
+        areas = load_areas(settings.areas_dir)
+        saved = open_plan(store, "cli", areas, areas.get(args.area).id, day, version=args.version)
+    finally:
+        store.close()
+    if saved is None:
+        which = f"version {args.version} of the " if args.version else ""
+        raise NotFoundError(f"no saved {which}plan for {args.area} on {day}")
+    if args.json:
+        print_json(
+            saved.route.to_dict()
+            | {
+                "area_id": saved.area.id,
+                "day": saved.day.isoformat(),
+                "version": saved.version,
+                "versions": saved.versions,
+                "made_by": saved.made_by,
+                "made_at": saved.made_at.isoformat(),
+            }
+        )
+        return 0
+    print(_saved_header(saved))
+    for s in saved.route.stops:
+        pin = " [must]" if s.must_visit else ""
+        print(f"  {s.order:>2}. {s.arrive_at:%H:%M} {s.label or s.id}{pin} ({s.kind})")
     return 0
 
 

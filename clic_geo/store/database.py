@@ -6,7 +6,8 @@
 (reads), :mod:`~clic_geo.store.spatial` (spatial reads, in the database on PostGIS),
 :mod:`~clic_geo.store.publishing` (imports that never block readers),
 :mod:`~clic_geo.store.edits` (single edits), :mod:`~clic_geo.store.derived` (results
-computed when data change) and :mod:`~clic_geo.store.base_layers` (base map layers).
+computed when data change), :mod:`~clic_geo.store.base_layers` (base map layers) and
+:mod:`~clic_geo.store.plans` (saved visit plans).
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from clic_geo.store.base_layers import StoreBaseLayers
 from clic_geo.store.derived import DerivedResults
 from clic_geo.store.edits import StoreEdits
 from clic_geo.store.imports import ImportWrites
+from clic_geo.store.plans import StorePlans
 from clic_geo.store.queries import StoreQueries
 
 __all__ = ["Store"]
 
 
-class Store(ImportWrites, StoreQueries, StoreEdits, DerivedResults, StoreBaseLayers):
+class Store(ImportWrites, StoreQueries, StoreEdits, DerivedResults, StoreBaseLayers, StorePlans):
     """The record store.
 
     Callers never write SQL: they call methods that take and return (Geo)DataFrames.

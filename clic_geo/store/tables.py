@@ -218,6 +218,24 @@ base_layers = Table(
     Index("ix_base_layers_kind", "kind"),
 )
 
+#: Saved visit plans (migration 0007): every version of an area's plan for a day, the
+#: newest being the plan; ``settings`` and ``route`` are JSON text, read whole.
+plans = Table(
+    "plans",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("area_id", String(64), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("made_by", String(128), nullable=False),
+    Column("made_at", DateTime, nullable=False),  # UTC
+    Column("stops", Integer, nullable=False),
+    Column("settings", Text, nullable=False),
+    Column("route", Text, nullable=False),
+    Index("ux_plans_area_day_version", "area_id", "day", "version", unique=True),
+    Index("ix_plans_made_at", "made_at"),
+)
+
 #: Tables holding record-level data (for wiping and for privacy checks).
 RECORD_TABLES = (
     visit_support,
