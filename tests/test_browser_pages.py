@@ -23,6 +23,7 @@ ARTIFACTS = REPO_ROOT / "test-artifacts"
 NAVIGATION = [
     ("map", "Map"),
     ("plan", "Plan tomorrow"),
+    ("today", "Today's route"),
     ("trends", "Trends"),
     ("data", "Data"),
     ("partnership", "Partnership figures"),

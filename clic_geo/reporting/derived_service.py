@@ -135,13 +135,15 @@ def _frame(d: dict[str, Any]) -> pd.DataFrame:
 def _hotspots_payload(cur: CurrentHotspots) -> str:
     hs = cur.hotspots
     props = pd.DataFrame(hs.drop(columns=hs.geometry.name))
-    history = cur.history.reset_index()
+    # named, so that an empty history (an area with no data) keeps its index column
+    index = cur.history.index.name or Col.HOTSPOT_ID
+    history = cur.history.rename_axis(index).reset_index()
     return json.dumps(
         {
             "hotspots": _frame_json(props),
             "wkt": [str(w) for w in shapely.to_wkt(hs.geometry.values, rounding_precision=6)],
             "history": _frame_json(history),
-            "history_index": cur.history.index.name or Col.HOTSPOT_ID,
+            "history_index": index,
             "months": list(cur.months),
         }
     )
@@ -152,7 +154,11 @@ def _hotspots(payload: str) -> CurrentHotspots:
     props = _frame(d["hotspots"])
     geom = shapely.from_wkt(np.asarray(d["wkt"], dtype=object)) if d["wkt"] else []
     hs = gpd.GeoDataFrame(props, geometry=gpd.GeoSeries(geom, crs=4326), crs=4326)
-    history = _frame(d["history"]).set_index(d["history_index"])
+    history = _frame(d["history"])
+    index = d["history_index"]
+    if index not in history and "index" in history:  # stored before it was named
+        history = history.rename(columns={"index": index})
+    history = history.set_index(index)
     history.columns.name = None
     return CurrentHotspots(hotspots=hs, history=history, months=tuple(d["months"]))
 
