@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import branca.element
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
@@ -37,6 +38,7 @@ from clic_geo.demo.accounts import sync_demo_accounts
 from clic_geo.demo.seeding import seed_demo
 from clic_geo.export import strip_bidi
 from clic_geo.geo.areas import AreaSet, ServiceArea, load_areas, load_service_area
+from clic_geo.geo.basemap import road_segments
 from clic_geo.geo.network import DistanceModel, load_network, route_path
 from clic_geo.geo.water import WaterAwareLine
 from clic_geo.hotspots.forecast import TrustSummary, trust_summary
@@ -404,6 +406,18 @@ def plan_path(plan: Any) -> list[tuple[float, float]]:
     r = plan.route
     pts = [r.start, *((s.latitude, s.longitude) for s in r.stops), r.end]
     return route_path(distance_model(plan.area.id, plan.request.detour_factor), pts)
+
+
+def route_backdrop(plan: Any) -> np.ndarray:
+    """The base map's roads around a planned route, for the printable route sheet."""
+    r = plan.route
+    lats = [r.start[0], r.end[0], *(s.latitude for s in r.stops)]
+    lons = [r.start[1], r.end[1], *(s.longitude for s in r.stops)]
+    pad = 0.01
+    layer, _ = db_retry(resources().store.base_features, ("roads",))
+    return road_segments(
+        layer, (min(lons) - pad, min(lats) - pad, max(lons) + pad, max(lats) + pad)
+    )
 
 
 def to_gdf(df: pd.DataFrame) -> gpd.GeoDataFrame:

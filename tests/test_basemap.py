@@ -260,3 +260,13 @@ def test_an_osm_pbf_extract_reads_like_the_xml(tmp_path: Path) -> None:
     gdf = bm.read_layer(pbf, simplify=0)
     assert sorted(gdf["kind"]) == ["places", "roads", "water"]
     assert set(gdf["name"]) == {"Duke Street", "Cavendish Dock", "Barrow-in-Furness"}
+
+
+def test_road_segments_for_a_route_sheet() -> None:
+    seg = bm.road_segments(bm.read_builtin(), (-3.26, 54.10, -3.20, 54.13))
+    assert seg.ndim == 2 and seg.shape[1] == 4 and len(seg) > 100
+    e, n = geo.to_bng(np.array([-3.26, -3.20]), np.array([54.10, 54.13]))
+    mid_e, mid_n = (seg[:, 0] + seg[:, 2]) / 2, (seg[:, 1] + seg[:, 3]) / 2
+    near = (mid_e > e[0] - 3000) & (mid_e < e[1] + 3000) & (mid_n > n[0] - 3000)
+    assert near.all() and (mid_n < n[1] + 3000).all()
+    assert bm.road_segments(bm.read_builtin().iloc[:0], (0, 0, 1, 1)).shape == (0, 4)

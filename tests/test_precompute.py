@@ -50,7 +50,7 @@ def incidents_csv(tmp_path: Path, n: int = 6, *, day: str = "2026-10-14") -> Pat
     return f
 
 
-def wait_refreshed(store: Store, timeout_s: float = 120.0) -> None:
+def wait_refreshed(store: Store, timeout_s: float = 600.0) -> None:
     """Wait for the app's background refresh (the app runs in this process)."""
     from app_pages.common import resources
 
@@ -120,7 +120,7 @@ def test_an_import_makes_results_stale_and_the_refresh_updates_them(
     go, real_refresh = threading.Event(), derived.refresh
 
     def gated(*args, **kwargs):
-        assert go.wait(120)
+        assert go.wait(600)
         return real_refresh(*args, **kwargs)
 
     monkeypatch.setattr(derived, "refresh", gated)

@@ -46,6 +46,7 @@ __all__ = [
     "merge_lines",
     "read_builtin",
     "read_layer",
+    "road_segments",
     "simplify_m",
     "to_geojson",
 ]
@@ -378,3 +379,20 @@ def for_view(
         places = places.iloc[places.sindex.query(shapely.box(*box), predicate="intersects")]
         out = pd.concat([out, places], ignore_index=True)
     return out.reset_index(drop=True)
+
+
+def road_segments(gdf: gpd.GeoDataFrame, bounds: Sequence[float]) -> np.ndarray:
+    """The roads inside a lon/lat box as an ``(k, 4)`` array of ``e1, n1, e2, n2`` segments
+    in British National Grid (a printable route sheet's backdrop)."""
+    roads = gdf[gdf["kind"] == "roads"]
+    if roads.empty:
+        return np.zeros((0, 4))
+    roads = roads.iloc[roads.sindex.query(shapely.box(*bounds), predicate="intersects")]
+    roads = roads.clip(shapely.box(*bounds))
+    parts = []
+    for geom in roads.to_crs(geo.BNG).geometry:
+        for line in getattr(geom, "geoms", [geom]):
+            if line.geom_type == "LineString":
+                xy = np.asarray(line.coords)[:, :2]
+                parts.append(np.c_[xy[:-1], xy[1:]])
+    return np.concatenate(parts) if parts else np.zeros((0, 4))

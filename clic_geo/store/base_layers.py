@@ -112,9 +112,9 @@ class StoreBaseLayers(StoreBase):
         key = tuple(sorted((int(r.id), r.kind) for r in rows))
         with _CACHE_LOCK:
             cache = self.__dict__.setdefault("_base_cache", {})
-            hit = cache.get((key, tuple(kinds)))
-        if hit is not None:
-            return hit
+            hit = cache.get(tuple(kinds))
+        if hit is not None and hit[0] == key:
+            return hit[1]
         parts, credits = [], []
         stored = {r.kind for r in rows}
         builtin = bm.read_builtin()
@@ -135,6 +135,5 @@ class StoreBaseLayers(StoreBase):
         )
         out = (gdf, "; ".join(dict.fromkeys(credits)))
         with _CACHE_LOCK:
-            cache.clear()
-            cache[(key, tuple(kinds))] = out
+            cache[tuple(kinds)] = (key, out)  # one entry per set of kinds asked for
         return out
