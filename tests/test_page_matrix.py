@@ -23,13 +23,22 @@ APP = str(REPO_ROOT / "app.py")
 TITLES = {
     "map_page": "Map",
     "plan_page": "Plan tomorrow",
+    "today_page": "Today's route",
     "trends_page": "Trends",
     "data_page": "Data",
     "partner_page": "Partnership figures",
     "audit_page": "Audit log",
     "admin_page": "Admin",
 }
-OFFICER_PAGES = ["map_page", "plan_page", "trends_page", "data_page", "partner_page", "audit_page"]
+OFFICER_PAGES = [
+    "map_page",
+    "plan_page",
+    "today_page",
+    "trends_page",
+    "data_page",
+    "partner_page",
+    "audit_page",
+]
 ROLE_PAGES = {
     "officer": OFFICER_PAGES,
     "admin": [*OFFICER_PAGES, "admin_page"],
