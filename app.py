@@ -15,6 +15,8 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages import common as c
+from app_pages import signin
+from app_pages.errors import report_error
 from clic_geo.access.auth import logout
 from clic_geo.access.identity import Role
 
@@ -30,10 +32,13 @@ st.set_page_config(
 )
 st.markdown(c.COMPACT_CSS, unsafe_allow_html=True)  # a constant: layout only, no data
 
-with st.spinner("Opening the store (the first start of the demo prepares its data)…"):
-    res = c.open_resources()
-
-user = c.current_user()
+try:
+    with st.spinner("Opening the store (the first start of the demo prepares its data)…"):
+        res = c.open_resources()
+    user = c.current_user()
+except Exception as exc:  # e.g. a damaged store: one line with a reference id, no traceback
+    report_error(exc)
+    st.stop()
 
 
 def _page(path: str, title: str, icon: str, url: str, *, default: bool = False) -> st.Page:
@@ -67,9 +72,17 @@ if user is not None:
             f"{user.role.value}"
         )
         if st.button("Sign out", key="sign_out"):
-            logout(res.store, c.session())
+            ended = c.session()
+            logout(res.store, ended)
             for k in (c.SESSION_KEY, c.USER_KEY, "clic_viewed"):
                 st.session_state.pop(k, None)
+            signin.signed_out(ended)  # the server clears the cookie on the next run
             st.rerun()
 c.demo_banner()
-nav.run()
+signin.render_handoff()  # after a sign-in or sign-out: the server sets or clears the cookie
+try:
+    nav.run()
+except Exception as exc:  # one handler around every page (st.stop/st.rerun pass through)
+    report_error(exc)
+finally:  # downloads the page offered are served to this sign-in session only
+    signin.remember_media(st.session_state.get(c.SESSION_KEY))

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import streamlit as st
 
 from app_pages import common as c
+from app_pages import tables
 from clic_geo._errors import ClicGeoError
 from clic_geo.access.accounts import (
     create_organisation,
@@ -25,7 +27,6 @@ from clic_geo.access.accounts import (
 )
 from clic_geo.access.identity import Role
 from clic_geo.access.isa import LAYER_LABELS, Layer, get_isa_scope, list_isa_scopes, set_isa_scope
-from clic_geo.export import safe_display_frame
 
 c.guard(Role.ADMIN)
 res = c.resources()
@@ -45,7 +46,34 @@ users_tab, orgs_tab, isa_tab = st.tabs(["Users", "Organisations", "Information s
 
 with users_tab:
     users = list_users(res.store)
-    st.dataframe(safe_display_frame(users), hide_index=True, width="stretch", height=260)
+    now = pd.Timestamp.now()
+    locked = pd.to_datetime(users["locked_until"], errors="coerce")
+    view = users.assign(
+        state=[
+            "disabled" if d else (f"locked to {t:%H:%M}" if pd.notna(t) and t > now else "active")
+            for d, t in zip(users["disabled"].astype(bool), locked, strict=True)
+        ],
+        sign_in=[
+            ", ".join(x for x, on in (("password", p), ("single sign-on", o)) if on) or "none"
+            for p, o in zip(users["has_password"], users["sso_bound"], strict=True)
+        ],
+    )
+    tables.show(
+        view,
+        {
+            "username": "Username",
+            "display_name": "Name",
+            "role": "Role",
+            "organisation_id": "Organisation",
+            "state": "State",
+            "sign_in": "Signs in with",
+            "failed_logins": "Failed",
+            "last_login_at": "Last signed in",
+            "email": "Email",
+        },
+        help={"failed_logins": "Wrong passwords since the last good sign-in"},
+        height=260,
+    )
     names = users["username"].tolist()
     st.markdown("**Change a user**")
     cols = st.columns([2, 1.2, 1.2, 1.2, 1.2])
@@ -109,7 +137,10 @@ with users_tab:
             )
 
 with orgs_tab:
-    st.dataframe(list_organisations(res.store), hide_index=True, width="stretch")
+    tables.show(
+        list_organisations(res.store),
+        {"id": "Id", "name": "Name", "kind": "Kind", "demo": "Demo", "created_at": "Added on"},
+    )
     with st.form("admin_add_org", clear_on_submit=True):
         cols = st.columns(3)
         oid = cols[0].text_input("Id (e.g. housing-south)", key="org_id")
@@ -135,7 +166,29 @@ with orgs_tab:
 with isa_tab:
     scopes = list_isa_scopes(res.store)
     if scopes:
-        st.dataframe([s.to_dict() for s in scopes], hide_index=True, width="stretch")
+        names = res.areas.names()
+        rows = [
+            {
+                "organisation": s.organisation_id,
+                "reference": s.reference,
+                "areas": [names.get(a, a) for a in s.areas],
+                "layers": [LAYER_LABELS.get(str(x), str(x)) for x in s.layers],
+                "from": s.data_from.strftime("%d %b %Y") if s.data_from else "any date",
+                "to": s.data_to.strftime("%d %b %Y") if s.data_to else "any date",
+            }
+            for s in scopes
+        ]
+        tables.show(
+            pd.DataFrame(rows),
+            {
+                "organisation": "Organisation",
+                "reference": "Agreement",
+                "areas": "Areas",
+                "layers": "Figures",
+                "from": "Data from",
+                "to": "Data to",
+            },
+        )
     orgs = list_organisations(res.store)["id"].tolist()
     org = st.selectbox("Organisation", orgs, key="isa_org")
     current = get_isa_scope(res.store, org) if org else None

@@ -5,14 +5,12 @@ It never holds the sensitive values themselves (see ``docs/security.md``).
 
 from __future__ import annotations
 
-import json
-
 import streamlit as st
 
 from app_pages import common as c
+from app_pages import tables
 from clic_geo.access.audit_log import read_audit
 from clic_geo.access.identity import Role
-from clic_geo.export import safe_display_frame
 
 c.guard(Role.OFFICER, Role.ADMIN)
 res = c.resources()
@@ -38,24 +36,24 @@ else:
         shown = shown[shown["actor"].isin(actors)]
     if outcomes:
         shown = shown[shown["outcome"].isin(outcomes)]
-    shown = shown.assign(
-        detail=shown["detail"].map(lambda d: json.dumps(d, default=str) if d else "")
-    )
-    st.dataframe(
-        safe_display_frame(shown)[
-            [
-                "at",
-                "actor",
-                "role",
-                "organisation_id",
-                "action",
-                "outcome",
-                "area_id",
-                "subject",
-                "detail",
-            ]
-        ],
-        hide_index=True,
-        width="stretch",
+    tables.show(
+        shown.assign(action=shown["action"].str.replace("_", " ").str.capitalize()),
+        {
+            "at": "When",
+            "actor": "Who",
+            "role": "Role",
+            "organisation_id": "Organisation",
+            "action": "Action",
+            "outcome": "Outcome",
+            "area_id": "Area",
+            "subject": "What",
+            "detail": "Details",
+        },
+        help={
+            "at": "When it happened (server time)",
+            "outcome": "ok, denied or failed",
+            "subject": "What was viewed, planned, imported or exported",
+            "detail": "Counts and choices only: never an address, a note or a location",
+        },
         height=560,
     )

@@ -25,12 +25,14 @@ import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
 
+from app_pages import signin
 from clic_geo._errors import ClicGeoError, StoreError
 from clic_geo.access.audit import Action, AuditOutcome, record
 from clic_geo.access.audit_log import record_action
 from clic_geo.access.auth import AuthenticationError, AuthPolicy, SessionExpiredError
 from clic_geo.access.auth import validate_session as _validate
 from clic_geo.access.identity import Role, Session, User
+from clic_geo.access.throttle import ClientThrottle
 from clic_geo.demo.accounts import sync_demo_accounts
 from clic_geo.demo.seeding import seed_demo
 from clic_geo.export import strip_bidi
@@ -125,6 +127,8 @@ class Resources:
     areas_gdf: gpd.GeoDataFrame
     policy: AuthPolicy
     refresher: derived.BackgroundRefresh
+    #: failed sign-ins per client address, for this server process
+    throttle: ClientThrottle
 
 
 @st.cache_resource(show_spinner=False)
@@ -152,6 +156,9 @@ def resources() -> Resources:
         areas_gdf=areas.to_gdf(),
         policy=policy,
         refresher=refresher,
+        throttle=ClientThrottle(
+            free=policy.max_failures, max_hold_s=policy.client_max_hold_minutes * 60
+        ),
     )
 
 
@@ -179,8 +186,11 @@ def current_user() -> User | None:
     revoked session or an expired one applies at once.
     """
     session = st.session_state.get(SESSION_KEY)
-    if session is None:
-        return None
+    if session is None:  # a reload or a bookmark: the server-set cookie (app_pages/signin)
+        session = signin.session_from_cookie(resources().store, db_retry)
+        if session is None:
+            return None
+        st.session_state[SESSION_KEY] = session
     try:
         user = db_retry(_validate, resources().store, session)
     except SessionExpiredError as exc:

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common as c
+from app_pages import tables
 from clic_geo._errors import ClicGeoError
 from clic_geo.access.audit import Action
 from clic_geo.access.audit_log import record_action
@@ -173,7 +174,7 @@ else:
         .sort_index(ascending=False)
     )
     st.caption("Incidents by area and month")
-    st.dataframe(table, width="stretch", height=300)
+    st.dataframe(table.rename_axis("Month"), width="stretch", height=300)
 counts = res.store.counts()
 cols = st.columns(4)
 cols[0].metric("Incidents", f"{counts['incidents']:,}")
@@ -193,10 +194,11 @@ if none_yet and not inc.empty:
 
 st.subheader("How much to trust the hotspot map, on this data")
 st.caption(
-    "Each past month, the hotspots built from the three months before it are compared with "
-    "where that month's incidents happened, against simply counting the busiest 100 m squares "
-    "(the standard test: hit rate within the best 1 km²). County-lines categories; complete "
-    "months only."
+    "Each past month, the hotspots built from the months before it are compared with where "
+    "that month's incidents happened, against simply counting the busiest 100 m squares and "
+    "against the street-point count (the spots that had crimes before, busiest first: the "
+    "reference a map has to beat). The standard test: hit rate within the best 1 km². "
+    "County-lines categories; complete months only."
 )
 this_month = date.today().strftime("%Y-%m")
 rows = []
@@ -216,6 +218,7 @@ for area_id in [c.ALL, *res.areas.ids]:
             "Months tested": t.months_tested if t is not None else None,
             "Hotspots (median hit rate)": f"{t.ours_median:.0%}" if tested else "-",
             "Counting squares (median)": f"{t.grid_median:.0%}" if tested else "-",
+            "Street-point count (median)": f"{t.street_median:.0%}" if tested else "-",
             "Months better / worse": f"{t.months_won} / {t.months_lost}" if tested else "-",
             "In words": t.verdict if t is not None else "Being computed now…",
         }
@@ -226,25 +229,34 @@ if pending and not inc.empty:
         "Updating…: some of these were computed before the latest change to the data (or "
         "not yet); they are being recomputed now and show when you next open this page."
     )
-st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+st.dataframe(
+    safe_display_frame(pd.DataFrame(rows)),
+    hide_index=True,
+    width="stretch",
+    column_config={  # the verdict wraps into its tooltip rather than being cut
+        "Area": st.column_config.TextColumn(width=130),
+        "Months tested": st.column_config.NumberColumn(width=70, help="Months tested"),
+        "Hotspots (median hit rate)": st.column_config.TextColumn(width=110),
+        "Counting squares (median)": st.column_config.TextColumn(width=110),
+        "Months better / worse": st.column_config.TextColumn(width=100),
+        "In words": st.column_config.TextColumn(width=300, help="Click a cell to read it all"),
+    },
+)
 
 st.subheader("Import log")
 log = res.store.imports()
 if len(log):
-    st.dataframe(
-        log[
-            [
-                "id",
-                "imported_at",
-                "kind",
-                "file_name",
-                "source",
-                "read",
-                "accepted",
-                "rejected",
-                "duplicates",
-            ]
-        ].rename(columns={"id": "Import", "imported_at": "When", "file_name": "File"}),
-        hide_index=True,
-        width="stretch",
+    tables.show(
+        log,
+        {
+            "id": "Import",
+            "imported_at": "When",
+            "kind": "What",
+            "file_name": "File",
+            "source": "Source",
+            "read": "Rows read",
+            "accepted": "Accepted",
+            "rejected": "Rejected",
+            "duplicates": "Duplicates",
+        },
     )

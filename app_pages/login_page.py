@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common as c
+from app_pages import signin
 from clic_geo.access.auth import AuthenticationError, login, login_oidc
 from clic_geo.demo.accounts import DEMO_ACCOUNTS
 
@@ -27,9 +28,9 @@ if flash:
 if _oidc_configured():
     if getattr(st.user, "is_logged_in", False):
         try:
-            st.session_state[c.SESSION_KEY] = login_oidc(
-                res.store, st.user.to_dict(), policy=res.policy
-            )
+            session = login_oidc(res.store, st.user.to_dict(), policy=res.policy)
+            st.session_state[c.SESSION_KEY] = session
+            signin.signed_in(session)
             st.rerun()
         except AuthenticationError as exc:
             st.error(str(exc))
@@ -45,10 +46,18 @@ with st.form("login", clear_on_submit=True):
     submitted = st.form_submit_button("Sign in", type="primary")
 if submitted:
     try:
-        st.session_state[c.SESSION_KEY] = c.db_retry(
-            login, res.store, username, password, policy=res.policy
+        session = c.db_retry(
+            login,
+            res.store,
+            username,
+            password,
+            policy=res.policy,
+            client=signin.client_address(),
+            throttle=res.throttle,
         )
+        st.session_state[c.SESSION_KEY] = session
         st.session_state.pop("clic_viewed", None)
+        signin.signed_in(session)  # the server sets the cookie on the next run
         st.rerun()
     except AuthenticationError as exc:
         st.error(str(exc))

@@ -22,7 +22,9 @@ from clic_geo.access.identity import Role
 from clic_geo.export import safe_display_frame
 from clic_geo.hotspots.current import TREND_MEANING, current_hotspots
 from clic_geo.reporting import derived_service as derived
+from clic_geo.reporting import map_style
 from clic_geo.reporting import maps as mapping
+from clic_geo.reporting.map_style import Swatch
 from clic_geo.schema import CATEGORY_LABELS, COUNTY_LINES_CATEGORIES, CUCKOOING_LABELS, Col
 
 LAYERS = {
@@ -41,20 +43,9 @@ PRESETS = {
     "All incidents": tuple(CATEGORY_LABELS),
     "Choose categories…": None,
 }
-#: Hotspot fill by score band (viridis, colour-blind safe; darker = more).
-SCORE_COLOURS = {"0": "#fde725", "1": "#5ec962", "2": "#21918c", "3": "#3b528b", "4": "#440154"}
-#: Hotspot outline by trend category.
-TREND_DASHES = {
-    "intensifying": "",
-    "persistent": "",
-    "new": "2 6",
-    "consecutive": "8 4",
-    "diminishing": "12 6",
-    "sporadic": "4 4",
-    "oscillating": "4 4",
-    "historical": "1 8",
-    "no_pattern": "2 2",
-}
+#: Hotspot fill by score band and outline by trend: the maps' one visual grammar.
+SCORE_COLOURS = map_style.SCORE_COLOURS
+TREND_DASHES = map_style.TREND_DASHES
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -135,11 +126,18 @@ def hotspots(v: int, area: str, start: date, end: date, cats: tuple[str, ...]):
     stamp = c.db_retry(derived.hotspots_stamp, store, c._area_arg(area), start, end, cats)
     if stamp is None:
         hs, history = computed_hotspots(v, area, start, end, cats)
-        return hs, history, False
+        return _with_expected(hs), history, False
     if stamp < v:
         c.refresh_soon()
     hs, history = stored_hotspots(stamp, area, start, end, cats)
-    return hs, history, stamp < v
+    return _with_expected(hs), history, stamp < v
+
+
+def _with_expected(hs: pd.DataFrame) -> pd.DataFrame:
+    """A map stored before hotspots carried their expected count says so."""
+    if len(hs) and "expected_words" not in hs:
+        return hs.assign(expected_words="not computed yet")
+    return hs
 
 
 def build_map(
@@ -161,39 +159,40 @@ def build_map(
         center, zoom = (a.view_lat, a.view_lon), a.view_zoom
         minx, miny, maxx, maxy = a.geometry.bounds
     m = c.base_map(center, zoom, (minx, miny, maxx, maxy))
-    m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(30, 30))
+    m.fit_bounds([[miny, minx], [maxy, maxx]], **mapping.legend_padding())
     legend = []
     if "boundaries" in layers:
         mapping.add_boundaries(m, res.areas_gdf)
-        legend.append(("#ffffff", "Operating area (dashed outline)"))
+        legend.append(Swatch("outline", "Operating area", "#000000", dash="6 4"))
     if "heat" in layers:
         mapping.add_heat(m, pts, show=True, assets=res.assets)
-        legend.append(("#ff8c00", "Heat: severity-weighted incidents"))
+        legend.append(Swatch("heat", "Heat: severity-weighted incidents"))
     if "hotspots" in layers and len(hs):
         mapping.add_polygons(
             m,
             hs,
             name="Hotspots",
-            fields=["rank_label", "place", "trend_label", "n_incidents"],
-            aliases=["Hotspot", "Around", "Trend", "Incidents"],
+            fields=["rank_label", "place", "trend_label", "n_incidents", "expected_words"],
+            aliases=["Hotspot", "Around", "Trend", "Incidents", "Expected"],
             colour_field="band",
             colours=SCORE_COLOURS,
             dash_field=Col.TREND,
             dashes=TREND_DASHES,
         )
         legend += [
-            (SCORE_COLOURS["0"], "Hotspot, lower score"),
-            (SCORE_COLOURS["4"], "Hotspot, higher score (#1 = go here first)"),
+            Swatch("fill", "Hotspot, lower score", SCORE_COLOURS["0"]),
+            Swatch("fill", "Hotspot, higher score", SCORE_COLOURS["4"]),
+            Swatch("badge", "Hotspot rank (#1 = go here first)"),
         ]
     if "incidents" in layers:
         mapping.add_points(
             m, pts, name="Incidents", colour=mapping.PALETTE["incident"], assets=res.assets
         )
-        legend.append((mapping.PALETTE["incident"], "Incidents (number = how many)"))
+        legend.append(Swatch("cluster", "Incidents (number = how many)"))
     if "hotspots" in layers and len(hs):
         # county-wide, numbering every hotspot piles the labels up: number the top ten
         labelled = hs if area != c.ALL else hs[hs[Col.RANK] <= 10]
-        mapping.add_labels(m, labelled, "rank_label", name="Hotspot numbers")
+        mapping.add_labels(m, labelled, "rank_label", name="Hotspot numbers", rank_field=Col.RANK)
     if "visits" in layers:
         vp = visit_points(v, area, start, end)
         mapping.add_points(
@@ -205,14 +204,14 @@ def build_map(
             what="visit",
             assets=res.assets,
         )
-        legend.append((mapping.PALETTE["visit"], "Visits made"))
+        legend.append(Swatch("dot", "Visits made", mapping.PALETTE["visit"]))
     if "addresses" in layers:
         addr = c.addresses(v, area, end)
         addr = addr[(addr[Col.STATUS] != "none") | addr[Col.SAFE_ALERT] | addr[Col.PROTECTION_PLAN]]
         if len(addr):
             mapping.add_addresses(m, c.to_gdf(addr))
         for status in ("suspected", "confirmed", "resolved", "none"):
-            legend.append((mapping.PALETTE[status], CUCKOOING_LABELS[status]))
+            legend.append(Swatch("dot", CUCKOOING_LABELS[status], mapping.PALETTE[status]))
     plan = st.session_state.get("clic_plan")
     if "route" in layers and plan is not None and (area in (c.ALL, plan.area.id)):
         route = plan.route
@@ -229,7 +228,7 @@ def build_map(
             for s in route.stops
         ]
         mapping.add_route(m, stops, path=c.plan_path(plan))
-        legend.append((mapping.PALETTE["route"], "Planned route (numbered stops)"))
+        legend.append(Swatch("stop", "Planned route: stops in walking order"))
     mapping.add_legend(m, legend, title="Legend")
     return m
 
@@ -316,7 +315,7 @@ if period is not None:
     if stale:
         st.caption("Hotspots: " + c.UPDATING)
     m = build_map(area, start, end, key, list(layers or []), hs, pts)
-    left, right = st.columns([3, 1.3])
+    left, right = st.columns([2.8, 1.5])
     with left:
         out = st_folium(
             m,
@@ -348,12 +347,15 @@ if period is not None:
         cols[1].metric("Hotspots", len(hs))
         trust_panel(v, area, key, date.today().strftime("%Y-%m"))
         if len(hs):
-            table = hs[["rank_label", "place", "trend_label", "n_incidents"]].rename(
+            table = hs[
+                ["rank_label", "place", "trend_label", "n_incidents", "expected_words"]
+            ].rename(
                 columns={
                     "rank_label": "#",
                     "place": "Around",
                     "trend_label": "Trend",
-                    "n_incidents": "Incidents",
+                    "n_incidents": "Inc.",
+                    "expected_words": "Expected",
                 }
             )
             picked = st.dataframe(
@@ -364,9 +366,14 @@ if period is not None:
                 key="hotspot_table",
                 on_select="rerun",
                 selection_mode="single-row",
-                column_config={
-                    "#": st.column_config.TextColumn(width=40),
-                    "Incidents": st.column_config.NumberColumn(width=70),
+                column_config={  # every column inside the side panel at 1366 px
+                    "#": st.column_config.TextColumn(width=34, help="Rank: #1 = go here first"),
+                    "Around": st.column_config.TextColumn(width=92, help="The nearest street"),
+                    "Trend": st.column_config.TextColumn(width=82),
+                    "Inc.": st.column_config.NumberColumn(width=44, help="Incidents in the period"),
+                    "Expected": st.column_config.TextColumn(
+                        help="Incidents expected next month inside the outline, with its range"
+                    ),
                 },
             )
             rows = (picked or {}).get("selection", {}).get("rows", [])
@@ -387,6 +394,7 @@ if period is not None:
             facts = {
                 "Trend": f"{h['trend_label']}: {TREND_MEANING.get(h[Col.TREND], '')}",
                 "Incidents in the period": int(h["n_incidents"]),
+                "Expected next month": h["expected_words"],
                 "Distinct locations": int(h["n_locations"]),
                 "First and last seen": f"{h['first_seen']} to {h['last_seen']}",
                 "Area": f"{float(h['area_km2']) * 100:.1f} hectares",

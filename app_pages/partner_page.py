@@ -12,6 +12,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -28,16 +29,17 @@ from clic_geo.access.privacy import (
     partner_grid,
     partner_scope,
 )
+from clic_geo.reporting import map_style
 from clic_geo.reporting import maps as mapping
+from clic_geo.reporting.map_style import Swatch
 from clic_geo.reporting.pack_service import build_meeting_pack
 
-#: Colour-blind-safe sequential colours (viridis) for shown counts; grey for hidden ones.
-STEPS = ["#fde725", "#5ec962", "#21918c", "#3b528b", "#440154"]
-HIDDEN = "#d9d9d9"
+#: Colour-blind-safe sequential colours (viridis) for shown counts, as on every map.
+STEPS = list(map_style.COUNT_STEPS)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _table(v: int, org: str, layer: str, area: str, _session) -> pd.DataFrame:
+def _table(v: int, org: str, layer: str, area: str, _session) -> tuple[pd.DataFrame, int]:
     res = c.resources()
     t = partner_area_table(
         res.store,
@@ -47,7 +49,43 @@ def _table(v: int, org: str, layer: str, area: str, _session) -> pd.DataFrame:
         areas=[area],
         organisation=org or None,
     )
-    return t.frame
+    return t.frame, t.round_to
+
+
+def trend_chart(quarters: pd.DataFrame, marks: list[tuple[date, str]], what: str):
+    """The chosen figure by quarter: suppressed quarters are gaps (with a grey tick on the
+    axis), the partnership's start and any before/after date are marked at their quarter."""
+    q = quarters.assign(
+        value=quarters["count"].astype("Float64").astype(float), shown=quarters["label"]
+    )
+    q["hidden"] = np.where(q["value"].isna(), 0.0, np.nan)
+    order = q["period"].tolist()
+    x = alt.X("period:O", title="Quarter", sort=order, axis=alt.Axis(labelAngle=-45))
+    tip = [alt.Tooltip("period:N", title="Quarter"), alt.Tooltip("shown:N", title=what)]
+    base = alt.Chart(q)
+    line = base.mark_line(point=True, color=map_style.COUNT_STEPS[3], invalid=None).encode(
+        x=x, y=alt.Y("value:Q", title="Count"), tooltip=tip
+    )
+    gaps = base.mark_tick(color="#9a9a9a", thickness=3, size=14).encode(
+        x=x, y=alt.Y("hidden:Q"), tooltip=tip
+    )
+    layers = [line, gaps]
+    md = pd.DataFrame(
+        {
+            "period": [f"{d.year}-Q{(d.month - 1) // 3 + 1}" for d, _ in marks],
+            "what": [w for _, w in marks],
+        }
+    )
+    md = md[md["period"].isin(order)]
+    if len(md):
+        rule = alt.Chart(md).mark_rule(color="#000", strokeDash=[4, 3]).encode(x=x)
+        text = (
+            alt.Chart(md)
+            .mark_text(align="left", dx=4, dy=8, fontSize=11, color="#000")
+            .encode(x=x, y=alt.value(0), text="what:N")
+        )
+        layers += [rule, text]
+    return alt.layer(*layers).properties(height=260)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -143,12 +181,53 @@ layer = cols[1].selectbox(
     key="partner_layer",
 )
 
-frame = _table(v, org, layer, area, sess)
+frame, round_to = _table(v, org, layer, area, sess)
 months = frame[frame["period_type"] == "month"].sort_values("period")
 quarters = frame[frame["period_type"] == "quarter"].sort_values("period")
 years = frame[frame["period_type"] == "year"].sort_values("period")
 
-st.subheader(f"{LAYER_LABELS.get(layer, layer)}: {names.get(area, area)}")
+what = LAYER_LABELS.get(layer, layer)
+st.subheader(f"{what}: {names.get(area, area)}")
+if len(quarters):
+    marks: list[tuple[date, str]] = []
+    ps = res.areas.get(area).partnership_start
+    if ps is not None:
+        marks.append((ps, "partnership began"))
+    marks += [
+        (d, f"work began {d:%d %b %Y}")
+        for d in evaluation_dates(res.store, settings=res.settings, area=area)
+        if d != ps
+    ]
+    st.altair_chart(trend_chart(quarters, marks, what), width="stretch")
+    hidden = int(quarters["count"].isna().sum())
+    before = [
+        f"{w} in {d:%B %Y}, before these figures"
+        for d, w in marks
+        if f"{d.year}-Q{(d.month - 1) // 3 + 1}" < quarters["period"].min()
+    ]
+    st.caption(
+        "Each point is one complete quarter; the quarter in progress is not shown."
+        + "".join(f" The {b}." for b in before)
+        + (
+            f" {hidden} quarter{'s are' if hidden != 1 else ' is'} a gap (grey mark on the "
+            f"axis): fewer than {res.settings.suppression_threshold}, or withheld so that "
+            "small numbers cannot be worked out."
+            if hidden
+            else ""
+        )
+    )
+else:
+    st.info("No complete quarter in the agreed period yet.")
+if round_to > 1:
+    st.caption(
+        f"Every figure is rounded to the nearest {round_to} on its own, and hidden ones are "
+        "left out, so the months or squares of a quarter rarely add up exactly to its total."
+    )
+else:
+    st.caption(
+        'Figures shown as "fewer than" or "withheld" are left out of any sum, so the '
+        "months or squares of a quarter may not add up to its total."
+    )
 left, right = st.columns([1, 1])
 with left:
     st.caption("By quarter and year")
@@ -175,62 +254,74 @@ if not complete:
 else:
     quarter = st.selectbox("Quarter", complete[::-1], key="partner_quarter")
     cells = _grid(v, org, layer, area, quarter, sess)
+    # only squares with a number are drawn as squares; the rest as one light hatch
     shown = cells[cells["status"] == "shown"]
+    hidden = cells[cells["status"] != "shown"]
     if len(shown):
         edges = np.unique(np.quantile(shown["count"].astype(float), [0.2, 0.4, 0.6, 0.8]))
-        cells = cells.assign(
-            band=np.where(
-                cells["status"] == "shown",
-                np.searchsorted(edges, cells["count"].astype(float).fillna(0)).astype(str),
-                "hidden",
-            )
-        )
-    else:
-        cells = cells.assign(band="hidden")
+        shown = shown.assign(band=np.searchsorted(edges, shown["count"].astype(float)).astype(str))
     colours = {str(i): STEPS[min(i, len(STEPS) - 1)] for i in range(len(STEPS))}
-    colours["hidden"] = HIDDEN
     a = res.areas.get(area)
     m = c.base_map((a.view_lat, a.view_lon), a.view_zoom)
     minx, miny, maxx, maxy = a.geometry.bounds
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    m.fit_bounds([[miny, minx], [maxy, maxx]], **mapping.legend_padding())
+    t = res.settings.suppression_threshold
+    if len(hidden):
+        mapping.add_hatched(
+            m,
+            hidden,
+            name="Squares with a small or withheld number",
+            tooltip=f"Fewer than {t} here, or withheld",
+        )
     mapping.add_boundaries(m, res.areas_gdf[res.areas_gdf["id"] == area])
-    mapping.add_polygons(
-        m,
-        cells,
-        name="Squares",
-        fields=["cell_id", "label"],
-        aliases=["Square", "Count"],
-        colour_field="band",
-        colours=colours,
-    )
+    if len(shown):
+        mapping.add_polygons(
+            m,
+            shown,
+            name="Squares",
+            fields=["cell_id", "label"],
+            aliases=["Square", "Count"],
+            colour_field="band",
+            colours=colours,
+            weight=0.5,
+            fill_opacity=0.75,
+        )
     mapping.add_legend(
         m,
         [
-            (HIDDEN, "Fewer than 10, or withheld"),
-            (STEPS[0], "Fewest shown"),
-            (STEPS[-1], "Most shown"),
+            Swatch("fill", "Fewest shown", STEPS[0]),
+            Swatch("fill", "Most shown", STEPS[-1]),
+            Swatch("hatch", f"Fewer than {t}, or withheld"),
+            Swatch("outline", "Area", "#000000", dash="6 4"),
         ],
-        title="Count per square",
+        title="Count per 250 m square",
     )
     st_folium(m, height=480, use_container_width=True, returned_objects=[], key="partner_map")
 
-    with tempfile.TemporaryDirectory() as tmp:
-        out = partner_export_csv(
-            res.store,
-            sess,
-            Path(tmp) / "figures.csv",
-            settings=res.settings,
-            layers=[layer],
-            areas=[area],
-            organisation=org or None,
-        )
-        data = out.read_bytes()
+    csv_store, csv_settings = res.store, res.settings
+
+    def _csv() -> bytes:
+        # written and audited as "export" only when the button is clicked (a deferred
+        # download), never on a rerun of the page
+        with tempfile.TemporaryDirectory() as tmp:
+            out = partner_export_csv(
+                csv_store,
+                sess,
+                Path(tmp) / "figures.csv",
+                settings=csv_settings,
+                layers=[layer],
+                areas=[area],
+                organisation=org or None,
+            )
+            return out.read_bytes()
+
     st.download_button(
         "Download these figures (CSV)",
-        data,
+        _csv,
         file_name=f"{area}-{layer}-figures.csv",
         mime="text/csv",
         key="partner_csv",
+        on_click="ignore",
     )
 
 eval_since = _evaluation(

@@ -106,12 +106,12 @@ def route_map(plan: DayPlan):
     mapping.add_route(m, stops, path=path)
     lats = [p[0] for p in path]
     lons = [p[1] for p in path]
-    m.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], padding=(30, 30))
+    m.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], **mapping.legend_padding())
     mapping.add_legend(
         m,
         [
-            (mapping.PALETTE["start"], "S: start" + (" and end" if r.end == r.start else "")),
-            (mapping.PALETTE["route"], "Stops, numbered in walking order"),
+            mapping.Swatch("start", "Start" + (" and end" if r.end == r.start else "")),
+            mapping.Swatch("stop", "Stops, numbered in walking order"),
         ],
         title="Planned route",
     )
@@ -282,12 +282,16 @@ edited = st.data_editor(
     width="stretch",
     disabled=["Priority", "Kind", "Where", "Why", "Bring"],
     column_config={
-        "Must visit": st.column_config.CheckboxColumn(width=95),
-        "Leave out": st.column_config.CheckboxColumn(width=90),
-        "Priority": st.column_config.NumberColumn(width=60, format="%.1f"),
-        "Kind": st.column_config.TextColumn(width=120),
-        "Where": st.column_config.TextColumn(width=220),
-        "Why": st.column_config.TextColumn(width=420),
+        # every column inside the page at 1366 px; a cut cell shows in full when clicked
+        "Must visit": st.column_config.CheckboxColumn(width=80),
+        "Leave out": st.column_config.CheckboxColumn(width=80),
+        "Priority": st.column_config.NumberColumn(
+            width=80, format="%.1f pts", help="Points: the sum of the parts under Why"
+        ),
+        "Kind": st.column_config.TextColumn(width=115),
+        "Where": st.column_config.TextColumn(width=190),
+        "Why": st.column_config.TextColumn(width=230, help="Click a cell to read it all"),
+        "Bring": st.column_config.TextColumn(width=110),
     },
 )
 must = set(edited.index[edited["Must visit"].astype(bool)])
@@ -402,28 +406,39 @@ if plan is not None:
                 + f": {r.total_minutes:.0f} of {r.minutes_available:.0f} minutes. "
                 f"Return walk {r.return_walk_m:,.0f} m. Start: {c.md(plan.start_name)}."
             )
-            stops = pd.DataFrame(
-                {
-                    "#": [s.order for s in r.stops],
-                    "Arrive": [f"{s.arrive_at:%H:%M}" for s in r.stops],
-                    "Where": [s.label or s.id for s in r.stops],
-                    "Kind": [KINDS.get(s.kind, s.kind) for s in r.stops],
-                    "Walk m": [round(s.leg_walk_m) for s in r.stops],
-                    "Walk min": [round(s.leg_walk_minutes) for s in r.stops],
-                    "Visit min": [round(s.visit_minutes) for s in r.stops],
-                    "Pinned": [s.must_visit for s in r.stops],
-                    "Why": [s.reasons for s in r.stops],
-                }
-            )
-            st.dataframe(
-                safe_display_frame(stops),
-                hide_index=True,
-                width="stretch",
-                height=min(260, 35 * (len(stops) + 1) + 3),
-                column_config={"#": st.column_config.NumberColumn(width=30)},
-            )
             for n in r.notes:
                 st.caption(c.md(n))
+        # the stops across the page, every column inside it at 1366 px
+        stops = pd.DataFrame(
+            {
+                "#": [s.order for s in r.stops],
+                "Arrive": [f"{s.arrive_at:%H:%M}" for s in r.stops],
+                "Where": [s.label or s.id for s in r.stops],
+                "Kind": [KINDS.get(s.kind, s.kind) for s in r.stops],
+                "Walk m": [round(s.leg_walk_m) for s in r.stops],
+                "Walk min": [round(s.leg_walk_minutes) for s in r.stops],
+                "Visit min": [round(s.visit_minutes) for s in r.stops],
+                "Pinned": [s.must_visit for s in r.stops],
+                "Why": [s.reasons for s in r.stops],
+            }
+        )
+        st.dataframe(
+            safe_display_frame(stops),
+            hide_index=True,
+            width="stretch",
+            height=min(260, 35 * (len(stops) + 1) + 3),
+            column_config={
+                "#": st.column_config.NumberColumn(width=30),
+                "Arrive": st.column_config.TextColumn(width=60),
+                "Where": st.column_config.TextColumn(width=200),
+                "Kind": st.column_config.TextColumn(width=115),
+                "Walk m": st.column_config.NumberColumn(width=65),
+                "Walk min": st.column_config.NumberColumn(width=70),
+                "Visit min": st.column_config.NumberColumn(width=70),
+                "Pinned": st.column_config.CheckboxColumn(width=60),
+                "Why": st.column_config.TextColumn(width=210, help="Click a cell to read it all"),
+            },
+        )
         stem = f"route-{plan.area.id}-{plan.request.day:%Y-%m-%d}"
         d1, d2, d3 = st.columns(3)
         d1.download_button(
@@ -465,7 +480,7 @@ if plan is not None:
                     {
                         "Where": dropped["label"].where(dropped["label"] != "", dropped["id"]),
                         "Kind": dropped["kind"].map(KINDS).fillna(dropped["kind"]),
-                        "Priority": dropped["priority"],
+                        "Priority": dropped["priority"].map(lambda p: f"{p:.1f} pts"),
                         "Why left out": dropped["reason"],
                     }
                 ),

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common as c
+from app_pages import tables
 from app_pages.evaluation_section import officer_section, share_control
 from clic_geo.access.identity import Role
 from clic_geo.reporting import figures
@@ -80,15 +81,26 @@ if span is not None and period is not None:
             "are imported (police.uk months or your own records, on the Data page)."
         )
     months = figures.month_range(*span)
-    monthly = figures.monthly_counts(inc, months=months)
+    # the chart honours the chosen period; a month it covers only in part says so
+    pm = figures.period_months(start, end)
+    day = inc[Col.WHEN].dt.date
+    monthly = figures.monthly_counts(
+        inc[(day >= start) & (day <= end)], months=pm["month"].tolist()
+    ).merge(pm, on="month")
     monthly["Category"] = monthly[Col.CATEGORY].map(CATEGORY_LABELS)
+    monthly["Month"] = monthly["label"]
 
     st.subheader("Incidents per month, by category")
     chart = (
         alt.Chart(monthly)
         .mark_bar()
         .encode(
-            x=alt.X("month:O", title="Month"),
+            x=alt.X(
+                "Month:O",
+                title="Month (a part month shows its days)",
+                sort=pm["label"].tolist(),
+                axis=alt.Axis(labelAngle=-45, labelLimit=160),
+            ),
             y=alt.Y("sum(n):Q", title="Incidents"),
             color=alt.Color(
                 "Category:N",
@@ -98,11 +110,20 @@ if span is not None and period is not None:
                     range=list(CATEGORY_COLOURS.values()),
                 ),
             ),
-            tooltip=["month", "Category", "n"],
+            opacity=alt.Opacity(
+                "part:N", scale=alt.Scale(domain=[False, True], range=[1.0, 0.35]), legend=None
+            ),
+            tooltip=["Month", "Category", "n"],
         )
         .properties(height=280)
     )
     st.altair_chart(chart, width="stretch")
+    if pm["part"].any():
+        st.caption(
+            "Paler bars are part months: only the days in brackets are counted (the "
+            "period starts or ends inside them, or the month has just begun), so a short "
+            "one is not a fall."
+        )
 
     st.subheader(f"The partnership's figures, {start:%d %b %Y} to {end:%d %b %Y}")
     fig = figures.period_figures(
@@ -137,10 +158,10 @@ if span is not None and period is not None:
         delta_color="inverse",
     )
     cols[3].metric("Threats to life", fig.threats_to_life)
-    st.dataframe(table, hide_index=True, width="stretch", height=420)
+    tables.show(table, {"Section": "Section", "Figure": "Figure", "Value": "Value"}, height=420)
 
     st.subheader("Active county lines")
-    al = figures.active_lines_series(c.lines(v), months, area=area_arg)
+    al = figures.active_lines_series(c.lines(v), pm["month"].tolist(), area=area_arg)
     st.altair_chart(
         alt.Chart(al)
         .mark_line(point=True)

@@ -151,6 +151,14 @@ def open_page(ctx, url: str, *, wait_for_map: bool = True, timeout_ms: int = 90_
     return page
 
 
+def sign_out(page, *, timeout_ms: int = 90_000):
+    """Sign out with the sidebar button; waits for the Sign in page."""
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("textbox", name="Username").wait_for(timeout=timeout_ms)
+    page.idle_at = wait_idle(page)  # type: ignore[attr-defined]
+    return page
+
+
 def python() -> str:
     return sys.executable
 
@@ -163,7 +171,12 @@ def sign_in(
     *,
     timeout_ms: int = 90_000,
 ):
-    """Open the app, sign in through the form, and return the page (on the default page)."""
+    """Open the app, sign in through the form, and return the page (on the default page).
+
+    The context's cookies are cleared first: a context that signed in before holds the
+    session cookie, and would open the app signed in (reload-safe sessions).
+    """
+    ctx.clear_cookies()
     page = ctx.new_page()
     page.goto(url + "/", wait_until="domcontentloaded", timeout=timeout_ms)
     page.get_by_role("textbox", name="Username").wait_for(timeout=timeout_ms)
@@ -179,8 +192,8 @@ def sign_in(
 def goto(page, url: str, *, wait_for_map: bool = True, timeout_ms: int = 90_000):
     """Go to another page of the app in the same (signed-in) browser tab.
 
-    Streamlit keeps the session over its own page links; a full reload would start a
-    new session, which is signed out. So click the sidebar link.
+    Streamlit keeps its page session over its own page links (a full reload starts a
+    new one, signed in again from the session cookie, but slower). So click the link.
     """
     path = url.rstrip("/").rsplit("/", 1)[-1]
     page.locator(f'[data-testid="stSidebarNav"] a[href$="/{path}"]').click()

@@ -414,9 +414,11 @@ def _evaluation_part(page: str) -> str:
     [
         ("demo-housing", "barrow", date(2026, 3, 1), {}),
         ("demo-nhs", "carlisle", date(2025, 9, 1), {}),
-        ("demo-officer", "kendal", date(2026, 1, 1), {"organisation": "demo-housing"}),
+        # (the calibrated demo's Kendal has too few drug crimes for a hotspot to stand out
+        # before its shared date, as a small real town would: docs/demo.md)
+        ("demo-officer", "barrow", date(2026, 3, 1), {"organisation": "demo-nhs"}),
     ],
-    ids=["housing-barrow", "nhs-carlisle", "preview-kendal"],
+    ids=["housing-barrow", "nhs-carlisle", "preview-barrow"],
 )
 def test_partner_pack_evaluation_is_published_figures_only(world, user, area, since, kw) -> None:
     secrets: Secrets = world[3]

@@ -137,7 +137,7 @@ def test_parts_and_reasons_have_known_values():
     assert a1["priority"] == pytest.approx(sum(a1[f"part_{p}"] for p in PARTS))
     assert a1["reasons"] == (
         "protection plan visit overdue by 3 days; cuckooing suspected; last visited 30 days "
-        "ago; in hotspot H12 (rank 1, intensifying); hotspot H12 had 0 visits in the last 14 "
+        "ago; in hotspot #1 (intensifying); hotspot #1 had 0 visits in the last 14 "
         "days (4 wanted)"
     )
     assert "harm reduction kit" in a1["bring"]
@@ -174,7 +174,7 @@ def test_coverage_gap_shrinks_with_recent_visits_in_the_hotspot():
     recent = visits(*[(None, f"2026-11-{d} 10:00", 20, 0) for d in (20, 21, 22)])
     c = build_candidates(addresses(), recent, incidents(), day=DAY, hotspots=hotspots())
     assert by_id(c, "a1")["part_coverage_gap"] == pytest.approx(15 * 1 / 4)
-    assert "H12 had 3 visits in the last 14 days" in by_id(c, "a1")["reasons"]
+    assert "#1 had 3 visits in the last 14 days" in by_id(c, "a1")["reasons"]
 
 
 def test_near_repeat_incidents_and_incident_candidates():

@@ -99,13 +99,14 @@ def _active_lines(store: Store, areas: Sequence[str], months: Sequence[str]) -> 
 # ------------------------------------------------------------------ grid squares
 
 
-def _area_cells(areas: AreaSet, area_id: str, events: pd.DataFrame) -> np.ndarray:
+def _area_cells(areas: AreaSet, area_id: str) -> np.ndarray:
     """``(n, 2)`` square indices (easting // CELL_M, northing // CELL_M) of an area.
 
-    Every square the outline touches, plus any holding one of the area's events
-    (after an outline is redrawn a record may sit just outside it until
-    ``clic-geo areas reassign`` runs). Depends only on the area and the store, never
-    on who asks or for which period.
+    Every square the outline touches, and only those: never a square added because
+    an event lies in it. After an outline is redrawn a record may sit outside it
+    until ``clic-geo areas reassign`` runs; such events still count in the area's
+    totals but are never placed on its grid (see :func:`_unit`). Depends only on the
+    outline, never on the events, who asks or for which period.
     """
     geom = gpd.GeoSeries([areas.get(area_id).geometry], crs=WGS84).to_crs(BNG).iloc[0]
     minx, miny, maxx, maxy = geom.bounds
@@ -116,11 +117,19 @@ def _area_cells(areas: AreaSet, area_id: str, events: pd.DataFrame) -> np.ndarra
     shapely.prepare(geom)
     keep = shapely.intersects(geom, boxes)
     cells = {(int(x), int(y)) for x, y in zip(gx[keep], gy[keep], strict=True)}
-    cells |= {
-        (int(e // CELL_M), int(n // CELL_M))
-        for e, n in zip(events["easting"], events["northing"], strict=True)
-    }
     return np.array(sorted(cells), dtype=np.int64).reshape(-1, 2)
+
+
+def _cell_index(cells: np.ndarray, events: pd.DataFrame) -> np.ndarray:
+    """Per event, the index of its square in ``cells``; ``len(cells)`` if outside them."""
+    key = {(int(x), int(y)): i for i, (x, y) in enumerate(cells)}
+    return np.array(
+        [
+            key.get((int(e // CELL_M), int(n // CELL_M)), len(cells))
+            for e, n in zip(events["easting"], events["northing"], strict=True)
+        ],
+        dtype=int,
+    )
 
 
 def cell_polygons(cells: np.ndarray) -> np.ndarray:
@@ -139,6 +148,8 @@ def cell_polygons(cells: np.ndarray) -> np.ndarray:
 class _Unit:
     rows: list[tuple[str, str, int, Status]]  # (period, period_type, count, status)
     cells: dict[str, tuple[np.ndarray, np.ndarray]]  # quarter -> (counts, statuses)
+    # the same with the never-published "outside the outline" entry last, if any
+    full: dict[str, tuple[np.ndarray, np.ndarray]]
 
 
 def _unit(
@@ -148,8 +159,17 @@ def _unit(
     until: pd.Period,
     threshold: int,
     monthly_state: dict[str, int] | None = None,
+    *,
+    outside: bool = False,
 ) -> _Unit:
-    """Decide what to publish for one area, layer and year (see the module docstring)."""
+    """Decide what to publish for one area, layer and year (see the module docstring).
+
+    With ``outside`` (some of the area's events lie in no square of its outline, after
+    the outline was redrawn), each quarter's squares get one more part, the events
+    outside them: it is counted in the suppression lines, so the squares shown never
+    give it away by difference, and it is never published (an attacker knows less
+    than :func:`protect` assumes, which only widens what they can infer).
+    """
     months = [pd.Period(f"{year}-{m:02d}", "M") for m in range(1, 13)]
     done = [m <= until for m in months]
     rows: list[tuple[str, str, int, Status]] = []
@@ -160,21 +180,18 @@ def _unit(
                 rows.append(
                     (str(m), "month", n, Status.FEWER_THAN if n < threshold else Status.SHOWN)
                 )
-        return _Unit(rows, {})
+        return _Unit(rows, {}, {})
     assert events is not None
     per_month = events["when"].dt.to_period("M").value_counts()
     mcount = np.array([int(per_month.get(m, 0)) for m in months])
-    key = {(int(x), int(y)): i for i, (x, y) in enumerate(cells)}
-    ev_cell = np.array(
-        [
-            key.get((int(e // CELL_M), int(n // CELL_M)), -1)
-            for e, n in zip(events["easting"], events["northing"], strict=True)
-        ],
-        dtype=int,
-    )
+    ev_cell = _cell_index(cells, events)
+    n_parts = len(cells) + (1 if outside else 0)
+    if not outside and (ev_cell == len(cells)).any():
+        raise AssertionError("events outside the outline need outside=True")
     ev_q = events["when"].dt.quarter.to_numpy() if len(events) else np.array([], dtype=int)
     q_status: dict[int, Status] = {}
     out_cells: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    full: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for q in range(1, 5):
         m_idx = range(3 * q - 3, 3 * q)
         for i in m_idx:
@@ -190,22 +207,29 @@ def _unit(
                 )
         if not all(done[i] for i in m_idx):
             continue
-        counts = np.bincount(ev_cell[ev_q == q], minlength=len(cells))
+        counts = np.bincount(ev_cell[ev_q == q], minlength=n_parts)
         q_total = int(mcount[list(m_idx)].sum())
-        assert counts.sum() == q_total, "every event lies in one of its area's squares"
-        # entries: 3 months, the quarter, the squares
+        assert counts.sum() == q_total, "every event lies in a square or outside them"
+        # entries: 3 months, the quarter, the squares (and the outside part, last)
         values = np.concatenate([mcount[list(m_idx)], [q_total], counts])
         nc = len(counts)
         lines = [Line(3, (0, 1, 2)), Line(3, tuple(range(4, 4 + nc)))]
         withholdable = np.array([False, False, False, True] + [True] * nc)
-        p = protect(values, lines, threshold=threshold, withholdable=withholdable)
+        # the unpublished outside part is withheld first: it costs nothing visible
+        priority = np.zeros(len(values))
+        if outside:
+            priority[-1] = -1.0
+        p = protect(
+            values, lines, threshold=threshold, withholdable=withholdable, priority=priority
+        )
         q_status[q] = p.status[3]
         rows.append((f"{year}-Q{q}", "quarter", q_total, p.status[3]))
-        out_cells[f"{year}-Q{q}"] = (counts, p.status[4:])
+        full[f"{year}-Q{q}"] = (counts, p.status[4:])
+        out_cells[f"{year}-Q{q}"] = (counts[: len(cells)], p.status[4 : 4 + len(cells)])
     if all(done):
         # the year, last: months, quarters and squares are published and stay as they are
         qv = [int(mcount[3 * q - 3 : 3 * q].sum()) for q in range(1, 5)]
-        sq = [out_cells[f"{year}-Q{q}"] for q in range(1, 5)]
+        sq = [full[f"{year}-Q{q}"] for q in range(1, 5)]
         values = np.concatenate([qv, [sum(qv)], mcount, *(c for c, _ in sq)])
         lines = [Line(4, (0, 1, 2, 3))]
         withheld = [q_status[q] == Status.WITHHELD for q in range(1, 5)] + [False] * 13
@@ -222,7 +246,7 @@ def _unit(
             values, lines, threshold=threshold, withholdable=withholdable, withheld=withheld
         )
         rows.append((str(year), "year", int(sum(qv)), p.status[4]))
-    return _Unit(rows, out_cells)
+    return _Unit(rows, out_cells, full)
 
 
 def label_of(status: Status, shown: float, threshold: int) -> str:
@@ -278,14 +302,17 @@ def compute(
         for area in areas:
             ev_area = events[events["area_id"] == area] if events is not None else None
             cells = (
-                _area_cells(area_set, area, ev_area)
+                _area_cells(area_set, area)
                 if ev_area is not None
                 else np.zeros((0, 2), dtype=np.int64)
+            )
+            outside = ev_area is not None and bool(
+                (_cell_index(cells, ev_area) == len(cells)).any()
             )
             for year in years:
                 if events is not None:
                     ev = ev_area[ev_area["when"].dt.year == year]
-                    unit = _unit(ev, cells, year, until, t)
+                    unit = _unit(ev, cells, year, until, t, outside=outside)
                 else:
                     st_area = state[state["area_id"] == area]
                     unit = _unit(

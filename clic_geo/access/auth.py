@@ -9,9 +9,10 @@ Roles (:class:`Role`):
 
 Passwords are hashed with bcrypt over a SHA-256 pre-hash (so pass-phrases longer than
 bcrypt's 72-byte limit work; bcrypt 5 refuses them otherwise). After
-``max_failures`` wrong passwords in a row an account is locked for
-``lockout_minutes``. Every refusal says the same thing and costs one bcrypt check, so
-a caller cannot tell an unknown user from a wrong password or a locked account.
+``max_failures`` wrong passwords in a row an account is held for ``lockout_minutes``
+(1), and the client address for a growing time (:mod:`clic_geo.access.throttle`).
+Every refusal says the same thing and costs one bcrypt check, so a caller cannot
+tell an unknown user from a wrong password or a locked account.
 
 A successful sign-in returns a :class:`Session` holding a random token; only the
 token's SHA-256 is stored. Sessions end after ``idle_timeout_minutes`` without use,
@@ -41,6 +42,7 @@ import sqlalchemy as sa
 from clic_geo._errors import ClicGeoError, ConfigError, PermissionDeniedError
 from clic_geo.access.audit import Action, AuditOutcome, record, utcnow
 from clic_geo.access.identity import Role, Session, User
+from clic_geo.access.throttle import ClientThrottle, ThrottledError
 from clic_geo.store import Store
 from clic_geo.store.auth_tables import organisations, sessions, users
 
@@ -49,6 +51,7 @@ __all__ = [
     "AuthenticationError",
     "PasswordPolicyError",
     "SessionExpiredError",
+    "SignInThrottledError",
     "check_password_policy",
     "hash_password",
     "login",
@@ -77,6 +80,10 @@ class AuthenticationError(ClicGeoError, PermissionError):
     """Sign-in failed, or the session is not (or no longer) valid."""
 
 
+class SignInThrottledError(AuthenticationError):
+    """Too many failed sign-ins from this client address: refused without a check."""
+
+
 class SessionExpiredError(AuthenticationError):
     """The session timed out, was revoked, or its user was disabled."""
 
@@ -96,7 +103,10 @@ class AuthPolicy:
     min_password_length: int = 12
     max_password_length: int = 256
     max_failures: int = 5
-    lockout_minutes: int = 15
+    lockout_minutes: int = 1
+    #: a client address is held after ``max_failures`` failed sign-ins in a row, for
+    #: 1 s, 2 s, 4 s... up to this (:mod:`clic_geo.access.throttle`)
+    client_max_hold_minutes: int = 60
     idle_timeout_minutes: int = 30
     absolute_timeout_hours: int = 10
     bcrypt_rounds: int = 12
@@ -112,6 +122,7 @@ class AuthPolicy:
             "min_password_length",
             "max_failures",
             "lockout_minutes",
+            "client_max_hold_minutes",
             "idle_timeout_minutes",
             "absolute_timeout_hours",
         ):
@@ -277,11 +288,18 @@ def login(
     *,
     policy: AuthPolicy | None = None,
     now: datetime | None = None,
+    client: str | None = None,
+    throttle: ClientThrottle | None = None,
 ) -> Session:
     """Sign in with a username and password.
 
+    ``client`` (the caller's address) and ``throttle`` (the server's ClientThrottle):
+    a client with too many failures in a row is refused at once, for a growing time.
+
     Raises
     ------
+    SignInThrottledError
+        The client address is held (the message says how long, nothing of the account).
     AuthenticationError
         With the same message whatever the reason: unknown user, wrong password,
         locked, disabled, no password (single sign-on only), or a demo account
@@ -289,6 +307,23 @@ def login(
     """
     policy = policy or AuthPolicy()
     now = now or utcnow()
+    if throttle is not None:
+        try:
+            throttle.check(client, now)
+        except ThrottledError as exc:
+            log.info("a sign-in was refused: the client address is held")
+            raise SignInThrottledError(str(exc)) from None
+    try:
+        return _login(store, username, password, policy, now)
+    except AuthenticationError:
+        if throttle is not None and throttle.failed(client, now):
+            log.warning("a client address is held after repeated failed sign-ins")
+        raise
+
+
+def _login(
+    store: Store, username: str, password: str, policy: AuthPolicy, now: datetime
+) -> Session:
     name = _norm_username(username)
     password = str(password)
     with store.engine.connect() as conn:

@@ -45,6 +45,14 @@ def _inputs(p: argparse.ArgumentParser) -> None:
         "the store, categories (e.g. drug_supply weapons); default all",
     )
     p.add_argument(
+        "--indicators",
+        nargs="+",
+        metavar="TYPE",
+        help="other crime types (or store categories) whose crimes forecast these "
+        "(leading indicators, e.g. for Drugs: 'Violence and sexual offences' "
+        "'Anti-social behaviour'); the map is ranked by that forecast",
+    )
+    p.add_argument(
         "--study-area",
         metavar="FILE",
         help="polygons (any CRS) bounding the study: incidents outside are dropped and its "
@@ -76,11 +84,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     b = sub.add_parser(
         "backtest",
         help="rolling forecast test of the hotspot map against the reference methods",
-        description="Build each method's map from months t-3..t-1 and count month t's "
-        "incidents inside its best 0.25/0.5/1/2 km² (hit rate, PAI, PEI).",
+        description="Build each method's map from the months before month t (every method "
+        "given the same months; grid count, KDE, naive DBSCAN and the 3-month street-point "
+        "count use the last 3) and count month t's incidents inside its best "
+        "0.25/0.5/1/2 km² (hit rate, PAI, PEI).",
     )
     _inputs(b)
-    b.add_argument("--lookback", type=int, default=3, help="months per map (default 3)")
+    b.add_argument(
+        "--lookback", type=int, default=3, help="months of history a test month needs (default 3)"
+    )
     b.add_argument("--per-month", action="store_true", help="also print the per-month table")
     b.add_argument("--csv", help="write every window's figures to this CSV file")
     b.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
@@ -120,10 +132,21 @@ def _load(args: argparse.Namespace) -> tuple[pd.DataFrame, shapely.Geometry | No
     return df, study
 
 
+def _indicators(args: argparse.Namespace, study: shapely.Geometry) -> pd.DataFrame | None:
+    """The leading-indicator layers (``--indicators``), within the study area, or None."""
+    if not getattr(args, "indicators", None):
+        return None
+    ind, _ = _load(argparse.Namespace(**{**vars(args), "types": args.indicators}))
+    keep = shapely.contains_xy(study, ind["easting"].to_numpy(), ind["northing"].to_numpy())
+    return ind[keep]
+
+
 def _run_hotspots(args: argparse.Namespace) -> int:
     from clic_geo.hotspots.forecast import recommended_map
 
     if args.engine == "dask":
+        if args.indicators:
+            raise ConfigError("--indicators works with the single-process engine only")
         return run_dask(args)
     df, study = _load(args)
     keep = shapely.contains_xy(study, df["easting"].to_numpy(), df["northing"].to_numpy())
@@ -143,7 +166,13 @@ def _run_hotspots(args: argparse.Namespace) -> int:
     from clic_geo.hotspots.engine import area_hotspot_params
 
     area_params = area_hotspot_params(load_areas(settings_of(args).areas_dir))
-    hs = recommended_map(df, area_params=area_params, n_simulations=args.simulations, **params)
+    hs = recommended_map(
+        df,
+        area_params=area_params,
+        n_simulations=args.simulations,
+        indicators=_indicators(args, study),
+        **params,
+    )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.exists():
@@ -159,7 +188,7 @@ def _run_hotspots(args: argparse.Namespace) -> int:
         print(
             f"  #{int(r['rank']):>3} {r['hotspot_id']} score {r['score']:.1f} "
             f"({r['n_incidents']} incidents, {r['area_km2']:.3f} km², {r['trend']}, "
-            f"p={r['p_value']:.2f})"
+            f"p={r['p_value']:.2f}; expected {r['expected_words']})"
         )
     if args.json:
         print_json({"incidents": len(df), "hotspots": len(hs), "clusters": n_cl, "out": str(out)})
@@ -171,39 +200,47 @@ def _fmt(x: float) -> str:
 
 
 def _run_backtest(args: argparse.Namespace) -> int:
-    from clic_geo.hotspots.backtest import backtest, summarise
+    from clic_geo.hotspots.backtest import STREET_DECAYED, backtest, reference_methods, summarise
+    from clic_geo.hotspots.expected import model_method
 
     df, study = _load(args)
-    res = backtest(df, lookback=args.lookback, study_area=study, progress=progress)
+    ind = _indicators(args, study)
+    ours = {"ours": model_method(ind)} if ind is not None else {}
+    methods = {**ours, **reference_methods()} if ours else None
+    res = backtest(df, methods=methods, lookback=args.lookback, study_area=study, progress=progress)
     if res.empty:
         raise ConfigError(
             f"nothing to test: the backtest needs at least {args.lookback + 1} months, "
             f"the data has {df['month'].nunique()}"
         )
-    s = summarise(res)
+    s = summarise(res, baseline=STREET_DECAYED)
     months = sorted(res["test_month"].unique())
     print(
         f"Rolling backtest: {len(months)} test months ({months[0]}..{months[-1]}), "
-        f"{args.lookback} months of history each; study area {study.area / 1e6:,.0f} km²"
+        f"every method given all the months before each (at least {args.lookback}); "
+        f"study area {study.area / 1e6:,.0f} km²"
     )
     budgets = sorted(s["budget_km2"].unique())
-    head = f"{'method':<14}" + "".join(f" hit@{b:g}km²".rjust(12) for b in budgets)
+    head = f"{'method':<24}" + "".join(f" hit@{b:g}km²".rjust(12) for b in budgets)
     print("\nmean hit rate (median; min-max)")
     print(head)
     for m in s["method"].unique():
         g = s[s["method"] == m].set_index("budget_km2")
-        print(f"{m:<14}" + "".join(f"{_fmt(g.loc[b, 'hit_mean']):>12}" for b in budgets))
+        print(f"{m:<24}" + "".join(f"{_fmt(g.loc[b, 'hit_mean']):>12}" for b in budgets))
         spread = [
             f"({100 * g.loc[b, 'hit_median']:.0f}; "
             f"{100 * g.loc[b, 'hit_min']:.0f}-{100 * g.loc[b, 'hit_max']:.0f})"
             for b in budgets
         ]
-        print(f"{'':<14}" + "".join(x.rjust(12) for x in spread))
-    print("\nmean PAI / mean PEI; months won-tied-lost against the grid count")
+        print(f"{'':<24}" + "".join(x.rjust(12) for x in spread))
+    print(
+        "\nmean PAI / mean PEI (hit rate / the best any map of that area could have had); "
+        "months won-tied-lost against the decayed street-point count"
+    )
     for m in s["method"].unique():
         g = s[s["method"] == m].set_index("budget_km2")
         print(
-            f"{m:<14}"
+            f"{m:<24}"
             + "".join(
                 f"{g.loc[b, 'pai_mean']:>7.0f}/{g.loc[b, 'pei_mean']:.2f} "
                 f"{g.loc[b, 'wins']}-{g.loc[b, 'ties']}-{g.loc[b, 'losses']}".rjust(18)

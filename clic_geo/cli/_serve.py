@@ -28,10 +28,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def streamlit_command(port: int, address: str) -> list[str]:
-    """The command that serves the app, with static files (map assets) served locally."""
-    app = REPO_ROOT / "app.py"
-    if not app.exists():
-        raise ConfigError(f"the dashboard needs the clic-geo checkout: {app} is missing")
+    """The command that serves the app, with static files (map assets) served locally.
+
+    It runs ``clic_server.py`` (Streamlit's server with our sign-in cookie routes and
+    security headers, around ``app.py``), with Streamlit's error details off: a page
+    error shows one line with a reference id, the traceback goes to the server log.
+    """
+    for name in ("app.py", "clic_server.py"):
+        if not (REPO_ROOT / name).exists():
+            raise ConfigError(
+                f"the dashboard needs the clic-geo checkout: {REPO_ROOT / name} is missing"
+            )
+    app = REPO_ROOT / "clic_server.py"
     return [
         sys.executable,
         "-m",
@@ -52,6 +60,9 @@ def streamlit_command(port: int, address: str) -> list[str]:
         "false",
         "--client.toolbarMode",
         "minimal",
+        # no traceback, exception type or message in any browser (docs/security.md)
+        "--client.showErrorDetails",
+        "none",
         # Streamlit forces a full garbage collection after every script run, holding the
         # GIL: with 20 sessions signing in at once it was 81 % of the server's Python time
         # (benchmarks/bench_load.py, py-spy --gil). Python's own collector still runs.

@@ -143,6 +143,8 @@ class _Streets:
         rng: np.random.Generator,
         names: list[str],
         places: list[str],
+        *,
+        block_m: float | None = None,
     ) -> None:
         poly = shapely.transform(
             area.geometry, lambda xy: np.column_stack(crs.to_bng(xy[:, 0], xy[:, 1]))
@@ -157,8 +159,12 @@ class _Streets:
         inside = shapely.contains_xy(poly, jx, jy)
         self.e = jx[inside]
         self.n = jy[inside]
-        bx = ix.ravel()[inside] // 3
-        by = iy.ravel()[inside] // 2
+        # the points on a street: every lattice line a block apart
+        every = max(round(block_m / spacing), 1) if block_m else 1
+        self.on_street = ((ix.ravel() % every == 0) | (iy.ravel() % every == 0))[inside]
+        # street names run along blocks of about 210 m by 140 m
+        bx = (ix.ravel()[inside] * spacing // 210).astype(int)
+        by = (iy.ravel()[inside] * spacing // 140).astype(int)
         street = [names[(a * 7 + b * 13) % len(names)] for a, b in zip(bx, by, strict=True)]
         place = rng.random(len(self.e)) < 0.04
         self.labels = np.array(
@@ -169,8 +175,33 @@ class _Streets:
             dtype=object,
         )
         self.street = np.array(street, dtype=object)
+        self.weight = np.ones(len(self.e))
+        self._index()
+
+    def _index(self) -> None:
         self.tree = cKDTree(np.column_stack([self.e, self.n]))
         self.lon, self.lat = crs.to_wgs84(self.e, self.n)
+
+    def keep(self, mask: np.ndarray, weight: np.ndarray) -> None:
+        """Keep only the points in ``mask`` (data.police.uk's snap points: a small share
+        of all street points), each with how strongly it attracts incidents."""
+        self.e, self.n = self.e[mask], self.n[mask]
+        self.labels, self.street = self.labels[mask], self.street[mask]
+        self.on_street = self.on_street[mask]
+        self.weight = np.asarray(weight, dtype="float64")[mask]
+        self._index()
+
+    def near(self, e: float, n: float, sd: float, rng: np.random.Generator, k: int) -> np.ndarray:
+        """``k`` snap points drawn round (e, n): a Gaussian of ``sd`` metres times each
+        point's weight (the busy points of a hotspot are busy month after month)."""
+        if k == 0:
+            return np.array([], dtype=int)
+        cand = np.array(self.tree.query_ball_point([e, n], 3 * sd), dtype=int)
+        if len(cand) == 0:
+            return self.snap(rng.normal(e, sd, k), rng.normal(n, sd, k))
+        d2 = (self.e[cand] - e) ** 2 + (self.n[cand] - n) ** 2
+        p = self.weight[cand] * np.exp(-d2 / (2 * sd**2))
+        return cand[rng.choice(len(cand), size=k, p=p / p.sum())]
 
     def snap(self, e: np.ndarray, n: np.ndarray) -> np.ndarray:
         _, idx = self.tree.query(np.column_stack([e, n]))

@@ -114,46 +114,53 @@ def generate(
         area = areas.get(area_id)
         rng = _sub_rng(seed, "streets", area_id)
         st = _Streets(
-            area, float(sc.get("snap_spacing_m", 70)), rng, sc["street_names"], sc["place_types"]
+            area,
+            float(sc.get("snap_spacing_m", 70)),
+            rng,
+            sc["street_names"],
+            sc["place_types"],
+            block_m=sc.get("street_block_m"),
         )
         streets[area_id] = st
-        centres = acfg["centres"]
-        ce, cn = crs.to_bng([c["lon"] for c in centres], [c["lat"] for c in centres])
-        w = np.full(len(st.e), 0.15)
-        for x, y, c in zip(ce, cn, centres, strict=True):
-            w += np.exp(-((st.e - x) ** 2 + (st.n - y) ** 2) / (2 * c["sigma_m"] ** 2))
-        w /= w.sum()
+        area_hot = [h for h in hotspots if h.area == area_id]
+        w = _snap_points(seed, sc, acfg, area_id, st, area_hot)
         start = area.partnership_start
         start_idx = None
         if start is not None:
             sp = pd.Period(start.strftime("%Y-%m"), freq="M")
             # months from the window's start; negative if it began before the window
             start_idx = int((sp - pd.Period(months[0], freq="M")).n)
-        area_hot = [h for h in hotspots if h.area == area_id]
         onoff = {h.id: _sub_rng(seed, "onoff", h.id).random(n_months) < 0.45 for h in area_hot}
         rng = _sub_rng(seed, "incidents", area_id)
         for t, month in enumerate(months):
-            # background
-            nb = rng.poisson(acfg["background_per_month"])
-            idx = rng.choice(len(st.e), size=nb, p=w)
-            cats = _choice(rng, sc["background_categories"], nb)
-            for i, c, when in zip(
-                idx, cats, _times_in_month(rng, month, nb, evening=True), strict=True
+            # background: everyday crime, and county-lines crime away from the hotspots
+            for rate_key, mix_key in (
+                ("background_per_month", "background_categories"),
+                ("county_lines_per_month", "county_lines_categories"),
             ):
-                inc_rows.append(
-                    {"i": int(i), "area": area_id, "category": c, "when": when, "hotspot": ""}
-                )
+                # a record often comes with others on the same point in the same month
+                # (one arrest, several offences): batches of Geometric(1 / mean) records
+                batch = float(sc.get("batch_mean", {}).get(mix_key, 1.0))
+                ne = rng.poisson(acfg.get(rate_key, 0) / batch)
+                reps = rng.geometric(1.0 / batch, ne) if batch > 1 else np.ones(ne, int)
+                idx = np.repeat(rng.choice(len(st.e), size=ne, p=w), reps)
+                cats = np.repeat(_choice(rng, sc[mix_key], ne), reps) if ne else []
+                nb = len(idx)
+                for i, c, when in zip(
+                    idx, cats, _times_in_month(rng, month, nb, evening=True), strict=True
+                ):
+                    inc_rows.append(
+                        {"i": int(i), "area": area_id, "category": c, "when": when, "hotspot": ""}
+                    )
             # planted hotspots
             counts = np.zeros(len(area_hot))
             for j, h in enumerate(area_hot):
                 lam = _rate(h, t, n_months, start_idx, onoff[h.id])
                 k = int(rng.poisson(lam)) if lam > 0 else 0
                 e0, n0 = _centre(h, t)
-                sd = h.radius_m / 2
-                pe = rng.normal(e0, sd, k)
-                pn = rng.normal(n0, sd, k)
-                snapped = st.snap(pe, pn) if k else np.array([], dtype=int)
-                cats = _choice(rng, sc["hotspot_categories"], k)
+                snapped = st.near(e0, n0, h.radius_m / 2, rng, k)
+                # a hotspot may name its own mix (the drug markets the partnership targets)
+                cats = _choice(rng, sc[h.params.get("mix", "hotspot_categories")], k)
                 for i, c, when in zip(
                     snapped, cats, _times_in_month(rng, month, k, evening=True), strict=True
                 ):
@@ -236,6 +243,46 @@ def generate(
     return DemoData(
         seed, today, tuple(months), incidents, addresses, visits, lines, truth, hotspots
     )
+
+
+def _snap_points(
+    seed: int,
+    sc: Mapping[str, Any],
+    acfg: Mapping[str, Any],
+    area_id: str,
+    st: _Streets,
+    area_hot: list[PlantedHotspot],
+) -> np.ndarray:
+    """Keep the area's snap points and return the chance of each to get an incident.
+
+    data.police.uk uses a fixed list of snap points, dense in the towns, and a few of
+    them (shops, car parks, a busy street's centre) collect far more crime than the rest,
+    month after month. So ``snap_points`` street points are kept, more where people
+    are (the town centres and the planted hotspots), each attracting incidents in
+    proportion to the town density times a Gamma(``point_weight_shape``) weight fixed
+    for the whole run (docs/demo.md gives the measured figures this is calibrated on).
+    """
+    centres = acfg["centres"]
+    ce, cn = crs.to_bng([c["lon"] for c in centres], [c["lat"] for c in centres])
+
+    def density(e: np.ndarray, n: np.ndarray) -> np.ndarray:
+        d = np.full(len(e), float(sc.get("rural_floor", 0.15)))
+        for x, y, c in zip(ce, cn, centres, strict=True):
+            d += np.exp(-((e - x) ** 2 + (n - y) ** 2) / (2 * c["sigma_m"] ** 2))
+        return d
+
+    rng = _sub_rng(seed, "snap points", area_id)
+    where = density(st.e, st.n)
+    for h in area_hot:
+        he, hn = crs.to_bng([h.lon], [h.lat])
+        where += 3.0 * np.exp(-((st.e - he[0]) ** 2 + (st.n - hn[0]) ** 2) / (2 * h.radius_m**2))
+    where *= st.on_street
+    n_keep = min(int(acfg.get("snap_points", len(st.e))), int(st.on_street.sum()))
+    keep = np.zeros(len(st.e), dtype=bool)
+    keep[rng.choice(len(st.e), size=n_keep, replace=False, p=where / where.sum())] = True
+    st.keep(keep, rng.gamma(float(sc.get("point_weight_shape", 1.0)), 1.0, len(keep)))
+    w = density(st.e, st.n) * st.weight
+    return w / w.sum()
 
 
 def _incident_table(

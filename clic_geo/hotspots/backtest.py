@@ -7,12 +7,16 @@ tried. For month *t* (see ``docs/hotspots.md`` and ``../shared/docs/EVALUATION.m
 
 - hit rate = n / N: incidents of month *t* inside the selected polygons / all of them;
 - PAI = hit rate / (a / A), with a the area used and A the study area;
-- PEI = hit rate / the oracle's hit rate (the best 100 m cells of month *t* itself).
+- PEI = hit rate / the oracle's hit rate: the better of month *t*'s own best 100 m
+  cells and its own busiest 25 m street-point discs (the best selection of that
+  month's actual crimes any map of that area could have made).
 
 Methods are strategies with one signature, ``method(train) -> list of polygons``,
 ``train`` a frame with ``easting, northing, month`` (and ``weight``):
-:func:`grid_count`, :func:`kde_cells`, :func:`naive_dbscan` (the references) and
-:func:`recommended` (ours).
+:func:`grid_count`, :func:`kde_cells`, :func:`naive_dbscan`, :func:`street_points`
+(the references) and :func:`recommended` (ours). Every method is given the same
+history (all the months before the test month, ``all_history=True``); the references
+defined on "the last 3 months" keep only those themselves (:func:`last_months`).
 """
 
 from __future__ import annotations
@@ -40,11 +44,13 @@ __all__ = [
     "choose_scale",
     "grid_count",
     "kde_cells",
+    "last_months",
     "naive_dbscan",
     "recommended",
     "reference_methods",
     "rolling_windows",
     "select_within_budget",
+    "street_points",
     "summarise",
 ]
 
@@ -52,6 +58,10 @@ log = logging.getLogger(__name__)
 
 BUDGETS_KM2 = (0.25, 0.5, 1.0, 2.0)
 CELL_M = 100.0
+#: Radius of a street point's disc (metres): data.police.uk's resolution.
+DISC_M = 25.0
+#: Half-life (months) of the decayed street-point count, EVALUATION.md's reference.
+STREET_HALF_LIFE = 3.0
 
 #: The recommended forecast settings (chosen by the protocol in docs/hotspots.md).
 #: ``eps_m="auto"``: the scale is chosen for each map from its own input
@@ -62,10 +72,15 @@ RECOMMENDED: Mapping[str, Any] = {
     "min_samples": 5,
     "buffer_m": 25.0,
     "concave_ratio": 0.3,
-    "half_life_months": None,
+    "half_life_months": 3.0,
     "overhead_km2": 0.0,
+    "patrol_km2": 0.005,
     "include_isolated": True,
 }
+#: The least a 15-minute foot stop covers (km²): one street segment, ~100 m of street
+#: with its frontages (Koper; hot-spots trials use segments). An outline is ranked by
+#: the expected crimes one stop covers: all of it up to this size, that share beyond.
+PATROL_KM2 = RECOMMENDED["patrol_km2"]
 
 Method = Callable[[pd.DataFrame], list[shapely.Geometry]]
 
@@ -86,18 +101,41 @@ class Window:
     train_months: tuple[str, ...]
 
 
-def rolling_windows(months: Sequence[str], lookback: int = 3) -> list[Window]:
+def rolling_windows(
+    months: Sequence[str], lookback: int = 3, *, all_history: bool = False
+) -> list[Window]:
     """Windows over the months present: each month after the first ``lookback``.
 
     The training months are the ``lookback`` months *present in the data* before
-    the test month; where the data has gaps a window straddles them (as in
+    the test month (every month before it with ``all_history``: the same test
+    months, more history); where the data has gaps a window straddles them (as in
     EVALUATION.md's figures).
 
     >>> [w.test_month for w in rolling_windows(["2024-01", "2024-02", "2024-03", "2024-04"])]
     ['2024-04']
     """
     ms = sorted(set(months))
-    return [Window(ms[i], tuple(ms[i - lookback : i])) for i in range(lookback, len(ms))]
+    return [
+        Window(ms[i], tuple(ms[:i] if all_history else ms[i - lookback : i]))
+        for i in range(lookback, len(ms))
+    ]
+
+
+def _month_index(months: pd.Series | np.ndarray) -> np.ndarray:
+    """Months ("YYYY-MM") as a count of months (for ages)."""
+    m = np.asarray(months).astype(str)
+    return np.array([int(x[:4]) * 12 + int(x[5:7]) - 1 for x in m], dtype=np.int64)
+
+
+def last_months(method: Method, k: int = 3) -> Method:
+    """``method`` built on the last ``k`` months present in its input only."""
+
+    def run(train: pd.DataFrame) -> list[shapely.Geometry]:
+        keep = sorted(set(train["month"]))[-k:]
+        return method(train[train["month"].isin(keep)])
+
+    run.__name__ = f"{getattr(method, '__name__', 'method')}_last_{k}"
+    return run
 
 
 # --------------------------------------------------------------------------- cells
@@ -158,6 +196,45 @@ def kde_cells(
             dens[i] = np.sum(cnt[nb] * np.exp(-d2 / (2 * bandwidth_m**2)))
     order = np.lexsort((cand[:, 1], cand[:, 0], -dens))
     return _cell_polys(cand[order], cell_m)
+
+
+def street_points(
+    train: pd.DataFrame,
+    *,
+    last: int | None = None,
+    half_life_months: float | None = STREET_HALF_LIFE,
+    radius_m: float = DISC_M,
+    neighbourhood_m: float = 100.0,
+) -> list[shapely.Geometry]:
+    """A ``radius_m`` disc round every point that had a crime, ranked by its count.
+
+    ``last``: only the last ``last`` months present (unweighted when
+    ``half_life_months`` is None); otherwise every month, each crime weighted
+    0.5^(age / ``half_life_months``), age in months before the newest month given.
+    Ties (many points hold one or two crimes) go to the point with more weight within
+    ``neighbourhood_m``, then to the more recent point, then south-west first.
+    """
+    df = train
+    if last is not None:
+        keep = sorted(set(df["month"]))[-last:]
+        df = df[df["month"].isin(keep)]
+    if len(df) == 0:
+        return []
+    w = df["weight"].to_numpy(float) if "weight" in df else np.ones(len(df))
+    mi = _month_index(df["month"])
+    if half_life_months:
+        w = w * 0.5 ** ((mi.max() - mi) / half_life_months)
+    xy = np.round(df[["easting", "northing"]].to_numpy(float), 1)
+    uniq, inv = np.unique(xy, axis=0, return_inverse=True)
+    inv = inv.ravel()
+    cnt = np.bincount(inv, weights=w)
+    newest = np.zeros(len(uniq), dtype=np.int64)
+    np.maximum.at(newest, inv, mi)
+    tree = cKDTree(uniq)
+    near = np.array([cnt[nb].sum() for nb in tree.query_ball_point(uniq, neighbourhood_m)])
+    # rounding keeps float noise in decayed sums from breaking ties at random
+    order = np.lexsort((uniq[:, 1], uniq[:, 0], -newest, -np.round(near, 9), -np.round(cnt, 9)))
+    return list(shapely.buffer(shapely.points(uniq[order]), radius_m, quad_segs=8))
 
 
 def naive_dbscan(
@@ -244,9 +321,21 @@ def recommended(train: pd.DataFrame, **params: Any) -> list[shapely.Geometry]:
     return list(hs.to_crs(BNG).geometry)
 
 
+#: Names of the two street-point references (EVALUATION.md).
+STREET_3 = "street points, 3 months"
+STREET_DECAYED = "street points, decayed"
+
+
 def reference_methods() -> dict[str, Method]:
-    """The reference methods of EVALUATION.md, by name."""
-    return {"grid count": grid_count, "KDE 250 m": kde_cells, "naive DBSCAN": naive_dbscan}
+    """The reference methods of EVALUATION.md, by name; each given all the history, the
+    ones defined on the last 3 months keep only those."""
+    return {
+        STREET_3: partial(street_points, last=3, half_life_months=None),
+        STREET_DECAYED: street_points,
+        "grid count": last_months(grid_count),
+        "KDE 250 m": last_months(kde_cells),
+        "naive DBSCAN": last_months(naive_dbscan),
+    }
 
 
 # --------------------------------------------------------------------------- scoring
@@ -270,9 +359,16 @@ def select_within_budget(
 
 
 def _oracle_hits(test: pd.DataFrame, budget_km2: float, cell_m: float = CELL_M) -> int:
+    """The best any map of ``budget_km2`` could catch of ``test``: its busiest 100 m
+    cells or its busiest 25 m discs (street points), whichever catches more."""
     _, cnt = _count_cells(test.assign(weight=1.0), cell_m)
     k = round(budget_km2 * 1e6 / cell_m**2)
-    return int(np.sort(cnt)[::-1][:k].sum())
+    cells = int(np.sort(cnt)[::-1][:k].sum())
+    xy = np.round(test[["easting", "northing"]].to_numpy(float), 1)
+    _, per_point = np.unique(xy, axis=0, return_counts=True)
+    disc_km2 = shapely.buffer(shapely.Point(0, 0), DISC_M, quad_segs=8).area / 1e6
+    discs = int(np.sort(per_point)[::-1][: int(budget_km2 / disc_km2)].sum())
+    return max(cells, discs)
 
 
 def backtest(
@@ -281,6 +377,7 @@ def backtest(
     methods: Mapping[str, Method] | None = None,
     budgets_km2: Sequence[float] = BUDGETS_KM2,
     lookback: int = 3,
+    all_history: bool = True,
     study_area: shapely.Geometry | None = None,
     study_area_km2: float | None = None,
     windows: Sequence[Window] | None = None,
@@ -297,7 +394,10 @@ def backtest(
     budgets_km2 : sequence of float
         Map areas at which the methods are compared.
     lookback : int
-        Months of history per map.
+        Months of history a test month needs (and per map, without ``all_history``).
+    all_history : bool
+        Give every method all the months before the test month (default), the same
+        history for each; the references defined on 3 months keep only those.
     study_area : shapely geometry (EPSG:27700), optional
         Incidents outside it are dropped; its area is A of the PAI.
     study_area_km2 : float, optional
@@ -330,7 +430,11 @@ def backtest(
         a_km2 = shapely.convex_hull(shapely.multipoints(df[["easting", "northing"]].to_numpy()))
         a_km2 = max(a_km2.area / 1e6, 1.0)
     methods = dict(methods) if methods is not None else {"ours": recommended, **reference_methods()}
-    wins = list(windows) if windows is not None else rolling_windows(df["month"], lookback)
+    wins = (
+        list(windows)
+        if windows is not None
+        else rolling_windows(df["month"], lookback, all_history=all_history)
+    )
     rows = []
     for i, w in enumerate(wins, 1):
         if progress:

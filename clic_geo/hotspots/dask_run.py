@@ -51,6 +51,7 @@ from clic_geo.hotspots.backtest import (
     select_within_budget,
 )
 from clic_geo.hotspots.engine import _OTHER, HOTSPOT_COLUMNS, HotspotFinder, _extent_km2
+from clic_geo.hotspots.expected import add_expected
 from clic_geo.hotspots.layers import build_layer
 from clic_geo.hotspots.partition import (
     FitContext,
@@ -574,7 +575,7 @@ def dask_hotspots(
     if p["eps_m"] == "auto":
         p["eps_m"] = _choose_scale(run, p)
     run.report.eps_m = float(p["eps_m"])
-    hs = run.hotspots(p, n_simulations=n_simulations)
+    hs = add_expected(run.hotspots(p, n_simulations=n_simulations), p.get("half_life_months"))
     run.report.seconds["total"] = time.perf_counter() - t0
     if on_report:
         on_report(run.report)

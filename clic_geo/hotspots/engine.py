@@ -19,7 +19,9 @@ Steps, each in metres in British National Grid (EPSG:27700):
    history's trend (:mod:`clic_geo.hotspots.trends`);
 5. rank: 1 = go here first, by score per km² of effort (the hotspot's area plus a
    fixed ``overhead_km2`` for getting there and back, so a single busy doorstep
-   does not outrank a busy street).
+   does not outrank a busy street); or, with ``patrol_km2``, by the score one foot
+   patrol covers: all of an outline up to ``patrol_km2``, that share of a larger one
+   (a minimum useful size, not a density: Koper's 15-minute stops).
 
 The output is in WGS84 with the columns of :class:`~clic_geo.schema.Col`
 (``hotspot_id``, ``rank``, ``score``, ``trend``, ``geometry``) plus statistics.
@@ -115,13 +117,18 @@ class HotspotFinder(BaseEstimator):
         ST-DBSCAN's time radius.
     buffer_m : float
         Margin drawn around each hotspot's points, metres.
-    concave_ratio : float
-        0 = tightest concave hull, 1 = convex hull.
+    concave_ratio : float, optional
+        0 = tightest concave hull, 1 = convex hull; None = no hull: the outline is
+        the union of the ``buffer_m`` discs round the cluster's points.
     half_life_months : float, optional
         Recency weighting of the score: an incident ``h`` months older than the
         newest month counts half. None = no decay.
     overhead_km2 : float
         Fixed effort added to each hotspot's area when ranking.
+    patrol_km2 : float, optional
+        Rank by the score one patrol of this area covers (score x min(1,
+        patrol_km2 / area)), every kind of hotspot together; None = by score per
+        km² of effort (``overhead_km2``), isolated locations last.
     include_isolated : bool
         Also return locations left out of every cluster, as ``kind="isolated"``
         hotspots ranked after the clusters (the forecast map uses them).
@@ -158,9 +165,10 @@ class HotspotFinder(BaseEstimator):
         min_samples: float = 5,
         eps_days: float = 10.0,
         buffer_m: float = 25.0,
-        concave_ratio: float = 0.3,
+        concave_ratio: float | None = 0.3,
         half_life_months: float | None = None,
         overhead_km2: float = 0.01,
+        patrol_km2: float | None = None,
         include_isolated: bool = False,
         n_simulations: int = 99,
         alpha: float = 0.05,
@@ -175,6 +183,7 @@ class HotspotFinder(BaseEstimator):
         self.concave_ratio = concave_ratio
         self.half_life_months = half_life_months
         self.overhead_km2 = overhead_km2
+        self.patrol_km2 = patrol_km2
         self.include_isolated = include_isolated
         self.n_simulations = n_simulations
         self.alpha = alpha
@@ -191,12 +200,14 @@ class HotspotFinder(BaseEstimator):
                 problems.append(f"{name} must be a positive number, got {v!r}")
         if self.eps_m is not None and (not np.isfinite(self.eps_m) or self.eps_m <= 0):
             problems.append(f"eps_m must be a positive number of metres, got {self.eps_m!r}")
-        if not 0 <= self.concave_ratio <= 1:
+        if self.concave_ratio is not None and not 0 <= self.concave_ratio <= 1:
             problems.append(f"concave_ratio must be between 0 and 1, got {self.concave_ratio!r}")
         if self.half_life_months is not None and self.half_life_months <= 0:
             problems.append(f"half_life_months must be positive, got {self.half_life_months!r}")
         if self.overhead_km2 < 0:
             problems.append(f"overhead_km2 must be >= 0, got {self.overhead_km2!r}")
+        if self.patrol_km2 is not None and not self.patrol_km2 > 0:
+            problems.append(f"patrol_km2 must be positive, got {self.patrol_km2!r}")
         if self.n_simulations < 0:
             problems.append(f"n_simulations must be >= 0, got {self.n_simulations!r}")
         if self.method.lower().replace("_", "-") not in ("dbscan", "st-dbscan", "hdbscan"):
@@ -398,11 +409,10 @@ class HotspotFinder(BaseEstimator):
         ks, n_loc = np.unique(pts["k"].to_numpy(), return_counts=True)
         mps = shapely.multipoints(pts[["e", "n"]].to_numpy(), indices=pts["k"].to_numpy())
         mps = mps[ks] if len(mps) > len(ks) else mps
-        hulls = np.where(
-            n_loc > 3,
-            shapely.concave_hull(mps, ratio=self.concave_ratio),
-            shapely.convex_hull(mps),
-        )
+        hulls = mps  # concave_ratio None: the outline is the points' discs
+        if self.concave_ratio is not None:
+            concave = shapely.concave_hull(mps, ratio=self.concave_ratio)
+            hulls = np.where(n_loc > 3, concave, shapely.convex_hull(mps))
         geoms = shapely.buffer(hulls, p.buffer_m, quad_segs=4)
         t0 = self._tick("polygons", t0)
         out = out.loc[ks]
@@ -471,9 +481,13 @@ class HotspotFinder(BaseEstimator):
 
     def _rank(self, hs: pd.DataFrame) -> pd.DataFrame:
         hs = hs.copy()
-        hs["priority"] = hs[Col.SCORE] / (hs["area_km2"] + self.overhead_km2)
+        if self.patrol_km2 is None:
+            hs["priority"] = hs[Col.SCORE] / (hs["area_km2"] + self.overhead_km2)
+            isolated = (hs["kind"] == "isolated").to_numpy()
+        else:
+            hs["priority"] = patrol_priority(hs[Col.SCORE], hs["area_km2"], self.patrol_km2)
+            isolated = np.zeros(len(hs), bool)
         hs["significant"] = hs["p_value"] <= self.alpha
-        isolated = (hs["kind"] == "isolated").to_numpy()
         order = np.lexsort(
             (
                 hs["_tmp_id"].to_numpy(),
@@ -488,6 +502,12 @@ class HotspotFinder(BaseEstimator):
         for c in [c for c in hs.columns if c.startswith("n_") and c not in HOTSPOT_COLUMNS]:
             hs[c] = hs[c].fillna(0).astype(np.int64)
         return hs
+
+
+def patrol_priority(score: Any, area_km2: Any, patrol_km2: float) -> np.ndarray:
+    """The score one patrol covers: all of a unit up to ``patrol_km2``, that share beyond."""
+    a = np.asarray(area_km2, dtype=float)
+    return np.asarray(score, dtype=float) * np.minimum(1.0, patrol_km2 / np.maximum(a, 1e-12))
 
 
 def _text_of(values: pd.Series, missing: str | None = None) -> np.ndarray:

@@ -20,14 +20,19 @@ import pandas as pd
 
 from clic_geo.hotspots.backtest import (
     RECOMMENDED,
+    STREET_3,
+    STREET_DECAYED,
     Window,
     backtest,
     choose_scale,
     grid_count,
+    last_months,
+    reference_methods,
     rolling_windows,
     with_params,
 )
 from clic_geo.hotspots.engine import find_hotspots
+from clic_geo.hotspots.expected import ForecastSettings, add_expected, with_indicators
 from clic_geo.hotspots.layers import build_layer
 
 __all__ = [
@@ -51,22 +56,36 @@ TUNING_GRID: Mapping[str, Sequence[Any]] = {
 
 
 def recommended_map(
-    incidents: pd.DataFrame, *, n_simulations: int = 99, **params: Any
+    incidents: pd.DataFrame,
+    *,
+    n_simulations: int = 99,
+    indicators: pd.DataFrame | None = None,
+    forecast: ForecastSettings | None = None,
+    **params: Any,
 ) -> gpd.GeoDataFrame:
     """The recommended hotspot map of some incidents (what ``clic-geo hotspots`` writes).
 
     The settings are :data:`~clic_geo.hotspots.backtest.RECOMMENDED` (the ones the backtest
     measures), with a Monte Carlo p-value per hotspot. The radius is chosen from the
     incidents themselves (:func:`~clic_geo.hotspots.backtest.choose_scale`) unless ``eps_m``
-    is given.
+    is given. Each hotspot has its expected crimes next month and their uncertainty
+    in words (``expected``, ``expected_words``: :func:`~clic_geo.hotspots.expected.add_expected`).
+    With ``indicators`` (other layers' crimes: for drugs, violence and anti-social
+    behaviour), the map is rescored and ranked by the point forecast
+    (:func:`~clic_geo.hotspots.expected.with_indicators`), as the backtest scores it.
     """
     # one line per map: the app's cache is judged by counting these (tests/test_map_cache.py)
     log.debug("hotspot map built: %d incidents", len(incidents))
-    p = {**RECOMMENDED, **params}
+    fs = forecast or ForecastSettings()
+    use_ind = indicators is not None and len(indicators) > 0
+    p = {**RECOMMENDED, **({"concave_ratio": fs.concave_ratio} if use_ind else {}), **params}
     if p["eps_m"] == "auto":
         p["eps_m"] = choose_scale(incidents, **p)
     layer = build_layer("incidents", incidents=incidents)
-    return find_hotspots(layer, **{**p, "n_simulations": n_simulations})
+    hs = find_hotspots(layer, **{**p, "n_simulations": n_simulations})
+    if use_ind and len(hs):
+        return with_indicators(hs, incidents, indicators, fs)
+    return add_expected(hs, p.get("half_life_months"))
 
 
 def period_folds(windows: Sequence[Window], gap_months: int = 2) -> list[list[Window]]:
@@ -114,7 +133,7 @@ def tune(
     names = list(grid)
     combos = [dict(zip(names, vals, strict=True)) for vals in itertools.product(*grid.values())]
     methods = {_key(c): with_params(**c) for c in combos}
-    methods["grid count"] = grid_count
+    methods["grid count"] = last_months(grid_count, lookback)
     res = backtest(
         incidents,
         methods=methods,
@@ -161,6 +180,12 @@ class TrustSummary:
     months_lost: int
     verdict: str
     per_month: pd.DataFrame
+    #: The better of the two street-point counts (by median) on this data, its
+    #: median, and the months the map beat / lost to it.
+    street_method: str = STREET_DECAYED
+    street_median: float = np.nan
+    street_won: int = 0
+    street_lost: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (without the per-month table)."""
@@ -176,6 +201,10 @@ class TrustSummary:
                 "months_won",
                 "months_lost",
                 "verdict",
+                "street_method",
+                "street_median",
+                "street_won",
+                "street_lost",
             )
         }
 
@@ -190,8 +219,11 @@ def trust_summary(
 ) -> TrustSummary:
     """Backtest summary for the data a user has loaded, in plain words.
 
-    Runs the rolling test on the last ``max_windows`` months (ours and the grid
-    count only, at one budget), so it takes seconds; the app caches it.
+    Runs the rolling test on the last ``max_windows`` months (ours, the grid count
+    and the two street-point counts, at one budget; every method given all the
+    months before the one it forecasts), so it takes seconds; the app caches it. The
+    verdict says in words whether the map beat the better street-point count: a map
+    that does not is no better than marking every spot that had a crime lately.
 
     Parameters
     ----------
@@ -199,8 +231,10 @@ def trust_summary(
         Incidents with ``easting``, ``northing`` and ``month`` (e.g. ``Store.incidents()``).
     """
     months = sorted(set(incidents["month"])) if len(incidents) else []
+    # every method gets the same history, the last ``lookback`` months (the dashboard
+    # runs this for every area whenever data change: more history costs clusterings)
     wins = rolling_windows(months, lookback)[-max_windows:]
-    empty = pd.DataFrame(columns=["test_month", "ours", "grid count"])
+    empty = pd.DataFrame(columns=["test_month", "ours", "grid count", STREET_3, STREET_DECAYED])
     if not wins:
         return TrustSummary(
             0,
@@ -217,7 +251,12 @@ def trust_summary(
         )
     res = backtest(
         incidents,
-        methods={"ours": with_params(), "grid count": grid_count},
+        methods={
+            "ours": with_params(),
+            "grid count": last_months(grid_count),
+            STREET_3: reference_methods()[STREET_3],
+            STREET_DECAYED: reference_methods()[STREET_DECAYED],
+        },
         budgets_km2=(budget_km2,),
         windows=wins,
         study_area=study_area,
@@ -242,9 +281,36 @@ def trust_summary(
             f"Use with care: on this data the hotspots did worse than counting the busiest "
             f"squares (median {om:.0%} against {gm:.0%} over {len(t)} months)."
         )
+    street = max((STREET_DECAYED, STREET_3), key=lambda m: (t[m].median(), t[m].mean()))
+    sm = float(t[street].median())
+    sd = t["ours"] - t[street]
+    s_won, s_lost = int((sd > 1e-12).sum()), int((sd < -1e-12).sum())
+    how = (
+        "every spot's crimes of the past months, recent ones counting more"
+        if street == STREET_DECAYED
+        else "every spot's crimes of the last three months"
+    )
+    if om > sm and s_won > s_lost:
+        verdict += (
+            f" Against counting {how} (the street-point count, median {sm:.0%}) the map "
+            f"does better in {s_won} of {len(t)} months: the outlines add something to a "
+            "list of busy spots."
+        )
+    elif om >= sm and s_won >= s_lost:
+        verdict += (
+            f" It is about as good as counting {how} (the street-point count: {sm:.0%}; "
+            f"better in {s_won} months, worse in {s_lost}): the outlines show where, but a "
+            "list of busy spots would catch as much."
+        )
+    else:
+        verdict += (
+            f" It does not beat counting {how} (the street-point count: median {sm:.0%}, "
+            f"better than the map in {s_lost} of {len(t)} months): on this data a list of "
+            "busy spots forecasts as well or better."
+        )
     if len(t) < 6:
         verdict += f" Only {len(t)} months could be tested, so this is a rough guide."
-    per = t.reset_index()[["test_month", "ours", "grid count"]]
+    per = t.reset_index()[["test_month", "ours", "grid count", STREET_3, STREET_DECAYED]]
     return TrustSummary(
         len(t),
         budget_km2,
@@ -256,4 +322,49 @@ def trust_summary(
         lost,
         verdict,
         per,
+        street,
+        sm,
+        s_won,
+        s_lost,
     )
+
+
+def held_out(
+    results: pd.DataFrame,
+    candidates: Sequence[str],
+    *,
+    choose_budgets: Sequence[float] = (0.25, 1.0),
+    gap_months: int = 2,
+) -> pd.DataFrame:
+    """Cross-period choice among ``candidates`` on a :func:`backtest` result.
+
+    The test months split into periods (:func:`period_folds`; one window per fold
+    when there is one period). For each period, the candidate with the best mean hit
+    rate over ``choose_budgets`` on the *other* periods' months is chosen, and its
+    figures on the held-out period are kept. Returns the rows of ``results`` for the
+    chosen candidate on each held-out month, its name in ``chosen`` and the method
+    renamed ``held out``: other methods in ``results`` can be compared with it on
+    exactly the same months.
+    """
+    months = sorted(results["test_month"].unique())
+    wins = [Window(m, ()) for m in months]
+    folds = period_folds(wins, gap_months)
+    if len(folds) < 2:
+        folds = [[w] for w in wins]
+    sel = results[results["method"].isin(candidates)]
+    score = (
+        sel[sel["budget_km2"].isin(choose_budgets)]
+        .groupby(["method", "test_month"])["hit_rate"]
+        .mean()
+        .unstack("test_month")
+    )
+    out = []
+    for fold in folds:
+        held = [w.test_month for w in fold]
+        rest = [m for m in months if m not in held]
+        best = str(score[rest].mean(axis=1).idxmax())
+        rows = sel[(sel["method"] == best) & sel["test_month"].isin(held)].copy()
+        rows["chosen"] = best
+        rows["method"] = "held out"
+        out.append(rows)
+    return pd.concat(out, ignore_index=True)

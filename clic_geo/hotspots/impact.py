@@ -300,11 +300,15 @@ class Evaluation:
         """Whether there is an estimate (enough months and crimes)."""
         return self.estimate is not None
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain numbers for JSON (``None`` where there is no number)."""
+    def to_dict(self, *, exact: bool = False) -> dict[str, Any]:
+        """Plain numbers for JSON (``None`` where there is no number), rounded for
+        reading unless ``exact`` (for figures rounded again later: 19.49 must not
+        become 19.5 and then 20)."""
 
         def num(x: float | None, nd: int = 1) -> float | None:
-            return None if x is None or not math.isfinite(x) else round(float(x), nd)
+            if x is None or not math.isfinite(x):
+                return None
+            return float(x) if exact else round(float(x), nd)
 
         e, b = self.estimate, self.buffer_estimate
         return {

@@ -11,7 +11,8 @@ Three kinds of candidate:
 
 Each candidate's priority is the sum of named parts the sergeant can read
 (:data:`PARTS`), each with a plain-words reason, e.g. "protection plan visit
-overdue by 3 days; in hotspot H12 (rank 2, intensifying)". Reasons never quote
+overdue by 3 days; in hotspot #2 (intensifying)", the hotspot named by its rank
+as on the map. Reasons never quote
 notes or free text from records. Weights and windows are a
 :class:`PriorityWeights` with typed defaults.
 """
@@ -306,12 +307,13 @@ class _Scorer:
             label = TREND_LABELS.get(h[Col.TREND], str(h[Col.TREND])).lower()
             where = "in" if d == 0 else f"{d:.0f} m from"
             parts["hotspot"] = w.hotspot_in * float(h["factor"]) * (1.0 if d == 0 else 0.5)
-            reasons.append(f"{where} hotspot {hotspot_id} (rank {h[Col.RANK]}, {label})")
+            tag = f"#{h[Col.RANK]}"  # as the map labels it, never the internal id
+            reasons.append(f"{where} hotspot {tag} ({label})")
             short = w.coverage_min_visits - int(h["visits"])
             if short > 0 and w.coverage_min_visits > 0:
                 parts["coverage_gap"] = w.coverage_gap * short / w.coverage_min_visits
                 reasons.append(
-                    f"hotspot {hotspot_id} had {_plural(int(h['visits']), 'visit')} in the last "
+                    f"hotspot {tag} had {_plural(int(h['visits']), 'visit')} in the last "
                     f"{w.coverage_days} days ({w.coverage_min_visits} wanted)"
                 )
         near = [i for i in self.near_incidents(e, n) if i not in skip]
@@ -489,7 +491,7 @@ def _hotspot_rows(day: pd.Timestamp, sc: _Scorer, area: str | None) -> list[dict
             {
                 "id": f"hotspot:{h[Col.HOTSPOT_ID]}",
                 "kind": "hotspot",
-                "label": f"Hotspot {h[Col.HOTSPOT_ID]} walk-through",
+                "label": f"Hotspot #{h[Col.RANK]} walk-through",
                 Col.LAT: float(lat[0]),
                 Col.LON: float(lon[0]),
                 Col.EASTING: p.x,

@@ -149,7 +149,7 @@ def partner_evaluation(
             window_months=window_months,
             last_month=grant.last_month,
         )
-        monthly, stats = ev.monthly, ev.to_dict()
+        monthly, stats = ev.monthly, ev.to_dict(exact=True)  # rounded once, when published
     except NoTreatedZonesError:
         monthly = pd.DataFrame(columns=["month", "after", "treated", "buffer", "comparison"])
         stats = {"reasons": ["no_hotspots"], "buffer_m": buffer_m}

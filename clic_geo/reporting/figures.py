@@ -35,6 +35,7 @@ __all__ = [
     "month_range",
     "monthly_counts",
     "period_figures",
+    "period_months",
 ]
 
 
@@ -232,3 +233,24 @@ def before_after(
         )
     table = pd.DataFrame(rows, columns=[by, "before_per_month", "after_per_month", "change_pct"])
     return BeforeAfter(split_month, len(before), len(after), table)
+
+
+def period_months(start: date, end: date) -> pd.DataFrame:
+    """The months of a period: ``month`` (``YYYY-MM``), ``label``, ``part``.
+
+    A month the period covers only in part (it starts or ends inside it, such as the
+    month just begun) has ``part`` True and a label naming its days ("2026-11 (1-21)"),
+    so that its short bar reads as a part month rather than a fall.
+
+    >>> period_months(date(2026, 9, 7), date(2026, 11, 21))["label"].tolist()
+    ['2026-09 (7-30)', '2026-10', '2026-11 (1-21)']
+    """
+    rows = []
+    for m in month_range(f"{start:%Y-%m}", f"{end:%Y-%m}"):
+        p = pd.Period(m, freq="M")
+        a = max(p.start_time.date(), start)
+        b = min(p.end_time.date(), end)
+        part = a != p.start_time.date() or b != p.end_time.date()
+        label = f"{m} ({a.day}-{b.day})" if part else m
+        rows.append((m, label, part))
+    return pd.DataFrame(rows, columns=["month", "label", "part"])

@@ -29,14 +29,18 @@ from jinja2 import Template
 from shapely.geometry import mapping
 
 from clic_geo.export import escape
+from clic_geo.reporting import map_style as style
+from clic_geo.reporting.map_style import PALETTE, Swatch
 from clic_geo.schema import CUCKOOING_LABELS, Col
 
 __all__ = [
     "CATEGORY_COLOURS",
     "PALETTE",
     "MapAssets",
+    "Swatch",
     "add_addresses",
     "add_boundaries",
+    "add_hatched",
     "add_heat",
     "add_labels",
     "add_legend",
@@ -44,22 +48,10 @@ __all__ = [
     "add_polygons",
     "add_route",
     "aggregate_points",
+    "legend_padding",
     "offline_map",
     "rendered_html",
 ]
-
-#: Colour-blind-safe colours (Okabe-Ito), by meaning.
-PALETTE: Mapping[str, str] = {
-    "boundary": "#000000",
-    "incident": "#D55E00",  # vermilion
-    "visit": "#0072B2",  # blue
-    "suspected": "#E69F00",  # orange
-    "confirmed": "#CC0000",
-    "resolved": "#009E73",  # bluish green
-    "none": "#CC79A7",  # reddish purple
-    "route": "#0072B2",
-    "start": "#000000",
-}
 
 
 #: A colour per incident category, colour-blind safe (Paul Tol's "muted" scheme).
@@ -103,14 +95,8 @@ class MapAssets:
 
 _MAP_CSS = (
     ".leaflet-control-attribution{font:11px/1.4 sans-serif!important;max-width:60%}"
-    ".clic-legend div{line-height:1.5}"
-    # clusters in the incident colour, darker with size (not markercluster's traffic lights)
-    ".marker-cluster-small,.marker-cluster-medium,.marker-cluster-large"
-    "{background-color:rgba(213,94,0,.25)!important}"
-    ".marker-cluster-small div{background-color:rgba(213,94,0,.55)!important}"
-    ".marker-cluster-medium div{background-color:rgba(213,94,0,.75)!important}"
-    ".marker-cluster-large div{background-color:rgba(160,60,0,.9)!important}"
-    ".marker-cluster div span{color:#fff;font-weight:bold}"
+    ".clic-legend summary{outline:none}"
+    ".clic-label,.clic-stop,.clic-cluster{background:none;border:none}"
 )
 
 
@@ -183,6 +169,7 @@ def offline_map(
             + ");"
         )
     m.add_child(_Script(script))
+    m.add_child(_Script(style.DECLUTTER_JS))
     return m
 
 
@@ -315,10 +302,11 @@ def add_points(
             "function (cluster) {"
             " var n = 0;"
             " cluster.getAllChildMarkers().forEach(function (c) { n += c.options.n || 1; });"
-            " var size = n < 10 ? 'small' : (n < 100 ? 'medium' : 'large');"
-            " return L.divIcon({html: '<div><span>' + n + '</span></div>',"
-            " className: 'marker-cluster marker-cluster-' + size,"
-            " iconSize: new L.Point(40, 40)}); }"
+            " var s = n < 10 ? 30 : (n < 100 ? 36 : 42);"
+            " var css = " + json.dumps(style.cluster_css(30)) + ";"
+            " css = css.split('22px').join((s - 8) + 'px');"
+            " return L.divIcon({html: '<div style=\"' + css + '\">' + n + '</div>',"
+            " className: 'clic-cluster marker-cluster', iconSize: new L.Point(s, s)}); }"
         )
         layer = folium.plugins.FastMarkerCluster(
             rows,
@@ -368,7 +356,14 @@ def add_heat(
             for a, b, c in zip(points["latitude"], points["longitude"], w, strict=True)
         ]
     layer = folium.plugins.HeatMap(
-        data, name=name, show=show, radius=radius, blur=15, min_opacity=0.25, max_zoom=16
+        data,
+        name=name,
+        show=show,
+        radius=radius,
+        blur=15,
+        min_opacity=0.25,
+        max_zoom=16,
+        gradient={str(k): v for k, v in style.HEAT_GRADIENT.items()},
     )
     layer.default_js = assets.js("heat")
     layer.add_to(m)
@@ -420,6 +415,8 @@ def add_polygons(
     dash_field: str | None = None,
     dashes: Mapping[Any, str] | None = None,
     show: bool = True,
+    weight: float = 2,
+    fill_opacity: float = 0.45,
 ) -> folium.GeoJson:
     """Polygons (hotspots, partner grid cells) with a tooltip of ``fields``."""
     props = list(dict.fromkeys([*fields, *(x for x in (colour_field, dash_field) if x)]))
@@ -436,9 +433,9 @@ def add_polygons(
         )
         return {
             "color": "#222",
-            "weight": 2,
+            "weight": weight,
             "fillColor": fill,
-            "fillOpacity": 0.45,
+            "fillOpacity": fill_opacity,
             "dashArray": dashes.get(p.get(dash_field), "") if dash_field else "",
         }
 
@@ -460,26 +457,29 @@ def add_labels(
     field: str,
     *,
     name: str = "Labels",
-    colour: str = "#440154",
+    rank_field: str | None = None,
 ) -> folium.FeatureGroup:
-    """A short text label (e.g. a hotspot's rank) at each polygon, above the markers."""
+    """A hotspot's rank tag ("#4") at each polygon, kept clear of stops and clusters.
+
+    The tags are :func:`map_style.badge_html`; the map's declutter script moves a tag
+    that would sit on a route stop, an incident cluster or a higher-ranked tag.
+    """
     fg = folium.FeatureGroup(name=name, control=False)
     g = gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf
-    for geom, text in zip(g.geometry, g[field], strict=True):
+    ranks = g[rank_field] if rank_field else range(1, len(g) + 1)
+    for geom, text, rank in zip(g.geometry, g[field], ranks, strict=True):
         if geom is None or geom.is_empty:
             continue
         p = geom.representative_point()
-        html = (
-            f'<div style="background:#fff;color:{colour};border:2px solid {colour};'
-            'border-radius:10px;padding:0 5px;font:bold 12px sans-serif;white-space:nowrap">'
-            f"{escape(text)}</div>"
+        html = style.badge_html(str(text)).replace(
+            'class="clic-badge"', f'class="clic-badge" data-rank="{int(rank)}"'
         )
         folium.Marker(
             (p.y, p.x),
             icon=folium.DivIcon(
-                html=html, icon_size=(34, 18), icon_anchor=(17, 9), class_name="clic-label"
+                html=html, icon_size=(34, 20), icon_anchor=(17, 10), class_name="clic-label"
             ),
-            z_index_offset=1000,
+            z_index_offset=900,
         ).add_to(fg)
     fg.add_to(m)
     return fg
@@ -500,15 +500,13 @@ def add_route(
         folium.PolyLine(line, color=PALETTE["route"], weight=4, opacity=0.8).add_to(fg)
     for i, s in enumerate(stops):
         num = s.get("number", i)
-        html = (
-            f'<div style="background:{PALETTE["route"] if num else PALETTE["start"]};color:#fff;'
-            "border-radius:50%;width:24px;height:24px;line-height:24px;text-align:center;"
-            f'font:bold 12px sans-serif;border:2px solid #fff">{escape(num if num else "S")}</div>'
-        )
         folium.Marker(
             (s["lat"], s["lon"]),
             icon=folium.DivIcon(
-                html=html, icon_size=(24, 24), icon_anchor=(12, 12), class_name="clic-stop"
+                html=style.stop_html(num if num else 0),
+                icon_size=(26, 26),
+                icon_anchor=(13, 13),
+                class_name="clic-stop",
             ),
             tooltip=escape(s.get("label", "")),
             z_index_offset=1000,  # the stop numbers stay above hotspot labels and addresses
@@ -517,25 +515,67 @@ def add_route(
     return fg
 
 
-def add_legend(m: folium.Map, items: Iterable[tuple[str, str]], *, title: str = "Legend") -> None:
-    """A legend box: (colour, label) pairs, labels in words."""
-    rows = "".join(
-        f'<div><span style="display:inline-block;width:14px;height:14px;background:{escape(c)};'
-        f'border:1px solid #333;margin-right:6px;vertical-align:middle"></span>{escape(t)}</div>'
-        for c, t in items
-    )
-    html = (
-        '<div class="clic-legend" style="position:absolute;top:10px;right:10px;z-index:1000;'
-        "background:rgba(255,255,255,.92);padding:6px 8px;border:1px solid #999;border-radius:4px;"
-        f'font:12px sans-serif;max-width:220px"><b>{escape(title)}</b>{rows}</div>'
-    )
+def add_legend(
+    m: folium.Map,
+    items: Iterable[Swatch | tuple[str, str]],
+    *,
+    title: str = "Legend",
+    position: str = "topright",
+) -> None:
+    """A legend that folds away: one :class:`Swatch` per line (a ``(colour, label)``
+    pair is a filled square), drawn by the same functions as the layers.
+
+    It is a Leaflet control in a corner, open on a map 480 px wide or more and folded
+    (one line, "Legend") on a narrower one such as a phone's. It keeps the data clear
+    of itself: the map's extent (its last ``fit_bounds``) is fitted again with a
+    margin as wide as the open legend, on load and whenever the window changes size,
+    until the user moves the map.
+    """
+    sw = [x if isinstance(x, Swatch) else Swatch("fill", x[1], x[0]) for x in items]
+    html = style.legend_html(sw, title)
+    fits = [c for c in m._children.values() if isinstance(c, folium.map.FitBounds)]
+    bounds = json.dumps(fits[-1].bounds) if fits else "null"
+    m.add_child(_Script(style.legend_js(html, position, bounds)))
+
+
+def legend_padding() -> dict[str, tuple[int, int]]:
+    """``fit_bounds`` padding for a map with a legend (the legend widens it on the
+    legend's side once drawn, see :func:`add_legend`)."""
+    return {"padding_top_left": (16, 16), "padding_bottom_right": (16, 16)}
+
+
+def add_hatched(
+    m: folium.Map,
+    gdf: gpd.GeoDataFrame,
+    *,
+    name: str,
+    tooltip: str,
+    show: bool = True,
+) -> folium.GeoJson:
+    """Polygons drawn as one light hatch with no outline (e.g. suppressed squares,
+    merged into one shape first so no grid of heavy lines is drawn)."""
+    g = gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf
+    merged = gpd.GeoDataFrame({"tip": [tooltip]}, geometry=[g.geometry.union_all()], crs=4326)
     m.add_child(
         _Script(
-            "(function(){var d = document.createElement('div'); d.innerHTML = "
-            + json.dumps(html)
-            + "; {{ this._parent.get_name() }}.getContainer().appendChild(d.firstChild);})();"
+            "(function(map){var d = document.createElement('div'); d.innerHTML = "
+            + json.dumps(style.HATCH_PATTERN_SVG)
+            + "; map.getContainer().appendChild(d.firstChild);})({{ this._parent.get_name() }});"
         )
     )
+    layer = folium.GeoJson(
+        _features(merged, ["tip"]),
+        name=name,
+        show=show,
+        style_function=lambda _f: {
+            "stroke": False,
+            "fillColor": "url(#clic-hatch)",
+            "fillOpacity": 1.0,
+        },
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+    )
+    layer.add_to(m)
+    return layer
 
 
 def rendered_html(m: folium.Map) -> str:
