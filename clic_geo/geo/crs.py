@@ -10,6 +10,7 @@ error of police data, so harmless at hotspot scale.
 from __future__ import annotations
 
 import re
+import threading
 import warnings
 from functools import lru_cache
 
@@ -41,21 +42,29 @@ _LETTERS = "ABCDEFGHJKLMNOPQRSTUVWXYZ"  # no I
 _GRID_RE = re.compile(r"^\s*([A-HJ-Z])\s*([A-HJ-Z])\s*(\d+)\s*(\d*)\s*$", re.IGNORECASE)
 
 
-@lru_cache(maxsize=1)
+_LOCAL = threading.local()
+
+
 def _bng_transformer() -> Transformer:
     """WGS84 -> BNG through one fixed operation, used in both directions.
+
+    One per thread: a PROJ transformer must not be shared between threads (the
+    dashboard's sessions and its background refresh run in threads of one process;
+    sharing one crashed the interpreter with a segmentation fault).
 
     Left to choose per point, PROJ picks different operations for the forward and
     inverse transforms near the edges of the grid (off Scilly they disagreed by
     ~85 m). We pin "OSGB36 to WGS 84 (6)" (EPSG:1314, a 2 m Helmert valid for all
     of Great Britain) unless the OSTN15 grid is installed, which is better still.
     """
-    with warnings.catch_warnings():
-        # pyproj may warn that the OSTN15 grid is missing: documented above.
-        warnings.simplefilter("ignore")
-        group = TransformerGroup(WGS84, BNG, always_xy=True)
-    candidates = [t for t in group.transformers if t.accuracy is not None and t.accuracy > 0]
-    best = min(candidates, key=lambda t: t.accuracy)
+    best = getattr(_LOCAL, "transformer", None)
+    if best is None:
+        with warnings.catch_warnings():
+            # pyproj may warn that the OSTN15 grid is missing: documented above.
+            warnings.simplefilter("ignore")
+            group = TransformerGroup(WGS84, BNG, always_xy=True)
+        candidates = [t for t in group.transformers if t.accuracy is not None and t.accuracy > 0]
+        best = _LOCAL.transformer = min(candidates, key=lambda t: t.accuracy)
     return best
 
 
