@@ -292,7 +292,9 @@ def test_real_months_hold_out_beats_grid_count(monkeypatch, tmp_path):
     # (it beat it ranked by density); the forecast with indicators is what beats the
     # street-point count (tests/test_walkable_rank.py)
     assert held["hit_rate"].median() >= held["grid_count"].median()
-    assert (held["hit_rate"] > held["grid_count"]).sum() >= 4
+    # docs/hotspots.md: 3 won, 2 tied, 2 lost since the per-patrol ranking (was 6 of 7)
+    assert (held["hit_rate"] > held["grid_count"]).sum() >= 3
+    assert (held["hit_rate"] < held["grid_count"]).sum() <= 2
 
 
 def test_choose_scale_uses_only_the_input_and_picks_the_radius_that_forecasts_it():
