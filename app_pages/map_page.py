@@ -347,15 +347,14 @@ if period is not None:
         cols[1].metric("Hotspots", len(hs))
         trust_panel(v, area, key, date.today().strftime("%Y-%m"))
         if len(hs):
-            table = hs[
-                ["rank_label", "place", "trend_label", "n_incidents", "expected_words"]
-            ].rename(
+            # the expected count in words is on each hotspot's tooltip and in its facts
+            # below: a fifth column would not fit the side panel at 1366 px
+            table = hs[["rank_label", "place", "trend_label", "n_incidents"]].rename(
                 columns={
                     "rank_label": "#",
                     "place": "Around",
                     "trend_label": "Trend",
                     "n_incidents": "Inc.",
-                    "expected_words": "Expected",
                 }
             )
             picked = st.dataframe(
@@ -371,9 +370,6 @@ if period is not None:
                     "Around": st.column_config.TextColumn(width=92, help="The nearest street"),
                     "Trend": st.column_config.TextColumn(width=82),
                     "Inc.": st.column_config.NumberColumn(width=44, help="Incidents in the period"),
-                    "Expected": st.column_config.TextColumn(
-                        help="Incidents expected next month inside the outline, with its range"
-                    ),
                 },
             )
             rows = (picked or {}).get("selection", {}).get("rows", [])
