@@ -63,8 +63,13 @@ def trend_chart(quarters: pd.DataFrame, marks: list[tuple[date, str]], what: str
     x = alt.X("period:O", title="Quarter", sort=order, axis=alt.Axis(labelAngle=-45))
     tip = [alt.Tooltip("period:N", title="Quarter"), alt.Tooltip("shown:N", title=what)]
     base = alt.Chart(q)
-    line = base.mark_line(point=True, color=map_style.COUNT_STEPS[3], invalid=None).encode(
-        x=x, y=alt.Y("value:Q", title="Count"), tooltip=tip
+    # one path per run of shown quarters, so the line breaks at a hidden one (a null
+    # value would be drawn as 0, or joined across, depending on Vega-Lite's version)
+    shown = q.assign(run=q["value"].isna().cumsum())[q["value"].notna()]
+    line = (
+        alt.Chart(shown)
+        .mark_line(point=True, color=map_style.COUNT_STEPS[3])
+        .encode(x=x, y=alt.Y("value:Q", title="Count"), detail="run:N", tooltip=tip)
     )
     gaps = base.mark_tick(color="#9a9a9a", thickness=3, size=14).encode(
         x=x, y=alt.Y("hidden:Q"), tooltip=tip

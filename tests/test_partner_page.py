@@ -92,13 +92,30 @@ def test_partner_page_leads_with_a_quarterly_chart_with_gaps() -> None:
     assert not at.exception, [e.value for e in at.exception]
     chart = at.get("vega_lite_chart")[0]  # the first chart on the page
     spec = json.loads(chart.proto.spec)
-    line = spec["layer"][0]["mark"]
-    assert line["type"] == "line" and line["invalid"] is None  # a gap, not a bridge
-    data = pa.ipc.open_stream(io.BytesIO(chart.proto.datasets[0].data.data)).read_all()
-    q = data.to_pandas()
+    line = spec["layer"][0]
+    assert line["mark"]["type"] == "line"
+    assert line["encoding"]["detail"]["field"] == "run"  # one path per run of shown quarters
+    frames = [
+        pa.ipc.open_stream(io.BytesIO(d.data.data)).read_all().to_pandas()
+        for d in chart.proto.datasets
+    ]
+    q = next(f for f in frames if "hidden" in f and "run" not in f)  # every quarter: gap ticks
+    path = next(f for f in frames if "run" in f.columns)  # what the line is drawn through
     assert q["period"].str.match(r"^\d{4}-Q[1-4]$").all()
     hidden = q[q["label"].str.startswith(("fewer than", "withheld"))]
     assert len(hidden), "the demo's Kendal cuckooing reports have suppressed quarters"
     assert hidden["value"].isna().all() and (hidden["hidden"] == 0).all()
     assert q.loc[~q.index.isin(hidden.index), "value"].notna().all()
+    # the line never passes through a hidden quarter: not drawn at 0, not joined across
+    assert path["value"].notna().all() and not path["period"].isin(hidden["period"]).any()
+    order = q["period"].tolist()
+    for p in hidden["period"]:
+        i = order.index(p)
+        if (
+            0 < i < len(order) - 1
+            and order[i - 1] in set(path["period"])
+            and order[i + 1] in set(path["period"])
+        ):
+            runs = path.set_index("period")["run"]
+            assert runs[order[i - 1]] != runs[order[i + 1]]
     assert any("is a gap" in c.value or "are a gap" in c.value for c in at.caption)
