@@ -99,6 +99,34 @@ def _cookie(scope: dict) -> str | None:
     return None
 
 
+def _own_built_downloads() -> None:
+    """Downloads built on a click (``st.download_button`` with a callable) get a new
+    file id after the page run, so the run never offered them: record them for the
+    sign-in session of the Streamlit session that registered the callable. Wraps a
+    method of Streamlit's media file manager (private bookkeeping, pinned version; if
+    it changes, such downloads are refused, never opened up)."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    original = MediaFileManager.execute_deferred
+    if getattr(original, "_clic_owned", False):
+        return
+
+    @functools.wraps(original)
+    def execute_deferred(self: Any, file_id: str) -> str:
+        with self._lock:
+            entry = self._deferred_callables.get(file_id)
+        url = original(self, file_id)
+        built = os.path.splitext(url.rsplit("/", 1)[-1])[0]
+        web_state.remember_built_media(entry["session_id"] if entry else None, built)
+        return url
+
+    execute_deferred._clic_owned = True  # type: ignore[attr-defined]
+    MediaFileManager.execute_deferred = execute_deferred  # type: ignore[method-assign]
+
+
+_own_built_downloads()
+
+
 def _media_owner_ok(file_id: str, token: str) -> bool:
     """True if this file was offered to the sign-in session of ``token``, lately."""
     return web_state.media_owner(file_id) == web_state.token_hash(token)

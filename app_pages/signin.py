@@ -67,7 +67,7 @@ def remember_media(session: Session | None) -> None:
             ids += list(mgr._deferred_ids_by_session.get(ctx.session_id, ()))
     except Exception:  # no runtime (tests) or Streamlit changed: nothing is served
         return
-    web_state.remember_media(ids, session.token)
+    web_state.remember_media(ids, session.token, ctx.session_id)
 
 
 def _run_ctx():

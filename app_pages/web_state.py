@@ -54,6 +54,9 @@ _tickets: dict[str, _Ticket] = {}
 #: How long a download stays fetchable after the last page run that offered it.
 MEDIA_TTL_S = 600.0
 _media: dict[str, tuple[str, float]] = {}
+#: Streamlit session id -> the token hash of the sign-in session its last run was under
+#: (for downloads built only on a click, after the run: :func:`remember_built_media`).
+_st_sessions: dict[str, str] = {}
 
 
 def token_hash(token: str) -> str:
@@ -87,17 +90,31 @@ def safe_next(path: str) -> str:
     return p if ok else "/"
 
 
-def remember_media(file_ids: list[str], token: str) -> None:
+def remember_media(file_ids: list[str], token: str, st_session: str | None = None) -> None:
     """Files (downloads) a page run under ``token`` offered: fetchable by that session
     for :data:`MEDIA_TTL_S` seconds after the run (a click reruns the page, which
-    drops and re-adds them: this covers the gap)."""
+    drops and re-adds them: this covers the gap). ``st_session``: the Streamlit
+    session the run was in, whose downloads built later on a click are this sign-in
+    session's too."""
     now = time.monotonic()
     th = token_hash(token)
     with _lock:
+        if st_session is not None:
+            _st_sessions[st_session] = th
         for k in [k for k, (_, exp) in _media.items() if exp < now]:
             del _media[k]
         for fid in file_ids:
             _media[fid] = (th, now + MEDIA_TTL_S)
+
+
+def remember_built_media(st_session: str | None, file_id: str) -> None:
+    """A download built on a click (Streamlit's deferred download) for ``st_session``:
+    it belongs to the sign-in session that session's last run was under (none: it
+    stays unfetchable)."""
+    with _lock:
+        th = _st_sessions.get(st_session) if st_session is not None else None
+        if th is not None:
+            _media[file_id] = (th, time.monotonic() + MEDIA_TTL_S)
 
 
 def media_owner(file_id: str) -> str | None:
@@ -115,6 +132,8 @@ def forget_media(token: str) -> None:
     with _lock:
         for k in [k for k, (owner, _) in _media.items() if owner == th]:
             del _media[k]
+        for k in [k for k, owner in _st_sessions.items() if owner == th]:
+            del _st_sessions[k]
 
 
 def handoff_html(action: str, ticket: str | None = None) -> str:

@@ -233,3 +233,26 @@ def test_gates_hold_under_a_base_url_path(monkeypatch: pytest.MonkeyPatch) -> No
         assert call(APP, "GET", "/clic/")[1]["x-frame-options"] == ["DENY"]
     finally:
         config.set_option("server.baseUrlPath", old)
+
+
+def test_a_download_built_on_a_click_belongs_to_the_session_that_asked() -> None:
+    """Deferred downloads (a callable, run on the click) get a file id after the page
+    run: the wrapped media manager gives it to the sign-in session of the Streamlit
+    session that registered the callable, and to no one else."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    assert getattr(MediaFileManager.execute_deferred, "_clic_owned", False)
+    mgr = MediaFileManager(MemoryMediaFileStorage("/media"))
+    # outside a script run Streamlit files the callable under the session "dontcare"
+    web_state.remember_media([], "token-a", "dontcare")
+    web_state.remember_media([], "token-b", "another-streamlit-session")
+    placeholder = mgr.add_deferred(lambda: b"area,count\n", "text/csv", "coord-1", "f.csv")
+    built = mgr.execute_deferred(placeholder).rsplit("/", 1)[-1].split(".")[0]
+    assert web_state.media_owner(built) == web_state.token_hash("token-a")
+    assert server_hooks._media_owner_ok(built, "token-a")
+    assert not server_hooks._media_owner_ok(built, "token-b")
+    web_state.forget_media("token-a")  # sign-out: gone, and later builds too
+    assert web_state.media_owner(built) is None
+    again = mgr.execute_deferred(placeholder).rsplit("/", 1)[-1].split(".")[0]
+    assert web_state.media_owner(again) is None
