@@ -74,6 +74,33 @@ class Secrets:
             self.pairs.add((_strip(y), _strip(x)))
 
 
+def _on_an_outline_vertex(frame: pd.DataFrame) -> np.ndarray:
+    """Points within :data:`CORNER_TOLERANCE_M` of a vertex of an operating area's
+    outline: the outlines are public (every partner map draws them, their vertices at
+    3 decimals), so such a point printed at 4 decimals cannot be told from the outline
+    and is not searched for (the demo has a few addresses on an outline's corner)."""
+    from scipy.spatial import cKDTree
+
+    from clic_geo.geo.areas import load_areas
+    from clic_geo.geo.crs import to_bng
+    from clic_geo.settings import load_settings
+
+    xy = [
+        c
+        for a in load_areas(load_settings().areas_dir)
+        for g in getattr(a.geometry, "geoms", [a.geometry])
+        for ring in [g.exterior, *g.interiors]
+        for c in ring.coords
+    ]
+    if not xy or not len(frame):
+        return np.zeros(len(frame), dtype=bool)
+    e, n = to_bng([c[0] for c in xy], [c[1] for c in xy])
+    d, _ = cKDTree(np.column_stack([e, n])).query(
+        np.column_stack([frame["easting"].to_numpy(float), frame["northing"].to_numpy(float)])
+    )
+    return d <= CORNER_TOLERANCE_M
+
+
 def store_secrets(store: Store) -> Secrets:
     """Every record-level value of the store that a partner must not receive."""
     sec = Secrets()
@@ -96,7 +123,7 @@ def store_secrets(store: Store) -> Secrets:
         on_grid = (np.abs(frame["easting"].to_numpy(float) / CELL_M % 1 - 0.5) > 0.5 - near) & (
             np.abs(frame["northing"].to_numpy(float) / CELL_M % 1 - 0.5) > 0.5 - near
         )
-        frame = frame[~on_grid]
+        frame = frame[~on_grid & ~_on_an_outline_vertex(frame)]
         for lat, lon in zip(frame["latitude"], frame["longitude"], strict=True):
             if pd.notna(lat) and pd.notna(lon):
                 sec.add_point(lat, lon, (4, 5, 6))
