@@ -233,13 +233,17 @@ st.dataframe(
     safe_display_frame(pd.DataFrame(rows)),
     hide_index=True,
     width="stretch",
-    column_config={  # the verdict wraps into its tooltip rather than being cut
-        "Area": st.column_config.TextColumn(width=130),
-        "Months tested": st.column_config.NumberColumn(width=70, help="Months tested"),
-        "Hotspots (median hit rate)": st.column_config.TextColumn(width=110),
-        "Counting squares (median)": st.column_config.TextColumn(width=110),
-        "Months better / worse": st.column_config.TextColumn(width=100),
-        "In words": st.column_config.TextColumn(width=300, help="Click a cell to read it all"),
+    column_config={  # the verdict wraps into its tooltip rather than being cut; every
+        # column inside the page at 1366 px (the screenshot test measures it)
+        "Area": st.column_config.TextColumn(width=125),
+        "Months tested": st.column_config.NumberColumn(width=60, help="Months tested"),
+        "Hotspots (median hit rate)": st.column_config.TextColumn(width=100),
+        "Counting squares (median)": st.column_config.TextColumn(width=100),
+        "Street-point count (median)": st.column_config.TextColumn(
+            width=100, help="Counting every spot's crimes of the past months, busiest first"
+        ),
+        "Months better / worse": st.column_config.TextColumn(width=90),
+        "In words": st.column_config.TextColumn(width=250, help="Click a cell to read it all"),
     },
 )
 
