@@ -65,18 +65,38 @@ def test_export_is_audited_only_when_downloaded(user: str, deferred: dict) -> No
 def test_grid_draws_numbered_squares_and_one_hatch() -> None:
     at = run(None, as_user="demo-housing")
     assert not at.exception, [e.value for e in at.exception]
-    quarter = at.selectbox(key="partner_quarter").value
     settings = load_settings()
     store = Store.open(settings)
     try:
         session = login(store, "demo-housing", PASSWORDS["demo-housing"], policy=_policy())
-        cells = partner_grid(
-            store, session, "incidents_drugs", quarter, settings=settings, areas=["barrow"]
-        ).cells
+        # a figure and quarter with squares to show (the calibrated demo is quiet: its
+        # drug incidents are suppressed in every Barrow square)
+        from clic_geo.access.isa import LAYER_LABELS
+
+        by_label = {v: k for k, v in LAYER_LABELS.items()}
+        layers = [by_label.get(o, o) for o in at.selectbox(key="partner_layer").options]
+        quarters = at.selectbox(key="partner_quarter").options
+        found = None
+        for layer in layers:
+            for quarter in reversed(quarters):
+                cells = partner_grid(
+                    store, session, layer, quarter, settings=settings, areas=["barrow"]
+                ).cells
+                shown = int((cells["status"] == "shown").sum())
+                if shown:
+                    found = (layer, quarter)
+                    break
+            if found:
+                break
     finally:
         store.close()
-    shown = int((cells["status"] == "shown").sum())
+    assert found, "no figure of the demo has a square to show in Barrow"
+    layer, quarter = found
+    at.selectbox(key="partner_area").select("barrow").run()
+    at.selectbox(key="partner_layer").select(layer).run()
     assert 0 < shown < len(cells) // 4  # a few numbered squares among many hidden ones
+    at.selectbox(key="partner_quarter").select(quarter).run()
+    assert not at.exception, [e.value for e in at.exception]
     payload = apptest_payload(at)
     # one feature per numbered square (with its grid reference), the rest one hatch
     assert len(re.findall(r'cell_id\\*":', payload)) == shown
