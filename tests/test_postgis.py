@@ -81,6 +81,8 @@ def test_a_postgresql_store_made_before_alembic_upgrades(
         conn.execute(sa.text("ALTER TABLE imports DROP COLUMN status"))
         for t in ("incidents", "addresses", "visits"):
             conn.execute(sa.text(f"ALTER TABLE {t} DROP COLUMN geom"))
+        for t in ("derived_results", "base_layers", "plans"):  # revisions 0005-0007
+            conn.execute(sa.text(f"DROP TABLE {t}"))
         conn.execute(sa.text("DROP TABLE alembic_version"))
         conn.execute(sa.text("UPDATE meta SET value = '2' WHERE key = 'schema_version'"))
     store.close()
