@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from clic_geo.access import accounts
 from clic_geo.access.auth import AuthPolicy
 from clic_geo.store import Store
 from clic_geo.store.auth_tables import audit_log
@@ -52,3 +53,18 @@ def audit_rows(store: Store) -> list[dict[str, Any]]:
     for r in rows:
         r["detail"] = json.loads(r["detail"])
     return rows
+
+
+def add_officer_alice(store: Store, policy: AuthPolicy) -> None:
+    """The police organisation and its officer ``alice`` (password ``PW["alice"]``)."""
+    accounts.create_organisation(store, "police", "Cumbria Police", "police", actor="cli")
+    accounts.create_user(
+        store,
+        "alice",
+        role="officer",
+        organisation="police",
+        password=PW["alice"],
+        actor="cli",
+        policy=policy,
+        now=T0,
+    )

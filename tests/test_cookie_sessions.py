@@ -17,22 +17,12 @@ from clic_geo.access.auth import (
 )
 from clic_geo.access.cookie_sessions import end_session, resume_session
 from clic_geo.store import Store
-from tests.auth_fixtures import PW, T0, policy_fixture, store_fixture  # noqa: F401
+from tests.auth_fixtures import PW, T0, add_officer_alice, policy_fixture, store_fixture  # noqa: F401
 
 
 @pytest.fixture
 def alice(store: Store, policy: AuthPolicy):
-    accounts.create_organisation(store, "police", "Cumbria Police", "police", actor="cli")
-    accounts.create_user(
-        store,
-        "alice",
-        role="officer",
-        organisation="police",
-        password=PW["alice"],
-        actor="cli",
-        policy=policy,
-        now=T0,
-    )
+    add_officer_alice(store, policy)
     return login(store, "alice", PW["alice"], policy=policy, now=T0)
 
 

@@ -11,7 +11,6 @@ from datetime import timedelta
 
 import pytest
 
-from clic_geo.access import accounts
 from clic_geo.access.auth import (
     LOGIN_FAILED,
     AuthenticationError,
@@ -22,24 +21,14 @@ from clic_geo.access.auth import (
 )
 from clic_geo.access.throttle import ClientThrottle
 from clic_geo.store import Store
-from tests.auth_fixtures import PW, T0, audit_rows, policy_fixture, store_fixture  # noqa: F401
+from tests.auth_fixtures import PW, T0, add_officer_alice, audit_rows, policy_fixture, store_fixture  # noqa: F401
 
 ATTACKER, OFFICE = "203.0.113.66", "10.1.2.3"
 
 
 @pytest.fixture
 def people(store: Store, policy: AuthPolicy) -> Store:
-    accounts.create_organisation(store, "police", "Cumbria Police", "police", actor="cli")
-    accounts.create_user(
-        store,
-        "alice",
-        role="officer",
-        organisation="police",
-        password=PW["alice"],
-        actor="cli",
-        policy=policy,
-        now=T0,
-    )
+    add_officer_alice(store, policy)
     return store
 
 
