@@ -27,6 +27,7 @@ import hashlib
 import logging
 import os
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -170,10 +171,18 @@ class SecurityMiddleware:
         if path.startswith(MEDIA_PREFIX):
             file_id = os.path.splitext(path[len(MEDIA_PREFIX) :])[0]
             token = _cookie(scope)
-            ok = bool(token) and _media_owner_ok(file_id, token)
-            ok = ok and await anyio.to_thread.run_sync(_session_valid, token)
-            if not ok:
-                resp = PlainTextResponse("Not found", status_code=404)
+            try:
+                ok = bool(token) and _media_owner_ok(file_id, token)
+                ok = ok and await anyio.to_thread.run_sync(_session_valid, token)
+                resp = None if ok else PlainTextResponse("Not found", status_code=404)
+            except Exception as exc:  # the store was busy or broken: refuse, say why in the log
+                ref = uuid.uuid4().hex[:8].upper()
+                log.error("a download could not be checked, reference %s", ref, exc_info=exc)
+                resp = PlainTextResponse(
+                    f"The download could not be checked just now; try again (reference: {ref}).",
+                    status_code=503,
+                )
+            if resp is not None:
                 resp.headers["Cache-Control"] = "no-store"
                 await resp(scope, receive, send)
                 return

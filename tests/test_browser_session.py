@@ -33,6 +33,7 @@ def app_url(tmp_path_factory):
     data = tmp_path_factory.mktemp("session") / "store"
     DATA["dir"] = data
     log = tmp_path_factory.mktemp("logs") / "server.log"
+    DATA["log"] = log
     with serve(data, log=log) as url:
         yield url
 
@@ -163,7 +164,9 @@ def test_downloads_only_for_the_session_that_made_them(app_url) -> None:
         url = _csv_download_url(page)
         assert "/media/" in url
         own = ctx.request.get(url)
-        assert own.status == 200 and own.headers["cache-control"] == "no-store"
+        why = "" if own.status == 200 else DATA["log"].read_text(errors="replace")[-3000:]
+        assert own.status == 200, why
+        assert own.headers["cache-control"] == "no-store"
         # no session at all, then another user's signed-in session: not found
         assert other.request.get(url).status == 404
         sign_in(other, app_url, "demo-officer", "officer-demo-1clic")

@@ -108,6 +108,26 @@ def test_media_not_served_without_the_session_that_made_it() -> None:
         assert h["cache-control"] == ["no-store"]
 
 
+def test_a_busy_store_refuses_the_download_without_detail(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """If the session cannot be checked (store locked or broken), the file is refused
+    with a reference, the cause goes to the server log only, and nothing is cached."""
+    web_state.remember_media(["busyfile"], "token-busy")
+
+    def locked(_token: str) -> bool:
+        raise RuntimeError("database is locked at /srv/clic/store.sqlite")
+
+    monkeypatch.setattr(server_hooks, "_session_valid", locked)
+    cookie = (("cookie", f"{web_state.COOKIE}=token-busy"),)
+    status, h, body = call(APP, "GET", "/media/busyfile.csv", headers=cookie)
+    assert status == 503 and h["cache-control"] == ["no-store"]
+    assert b"streamlit" not in body and b"locked" not in body and b"/srv" not in body
+    ref = body.decode().rsplit("reference: ", 1)[1][:8]
+    assert ref in caplog.text and "database is locked" in caplog.text
+    web_state.forget_media("token-busy")
+
+
 def test_ticket_is_used_once_and_expires(monkeypatch: pytest.MonkeyPatch) -> None:
     t = web_state.issue_ticket("the-token", "/plan")
     assert web_state.redeem_ticket(t) == ("the-token", "/plan")

@@ -60,10 +60,12 @@ SCHEMA_VERSION = int(REVISIONS[-1])
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
+    # the wait first: even asking for WAL mode needs a lock, and a new connection made
+    # while another thread checkpoints would otherwise fail at once ("database is locked")
+    cur.execute("PRAGMA busy_timeout=15000")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=15000")
     cur.close()
 
 
