@@ -208,6 +208,17 @@ def test_a_map_is_sent_only_its_view_and_credits_openstreetmap() -> None:
     assert {"tertiary", "minor"}.isdisjoint(f["properties"]["c"] for f in county["features"])
 
 
+def test_a_views_payload_is_kept_but_not_carried_into_other_frames() -> None:
+    """The payload of a view is computed once per layer object; it must not ride in
+    ``gdf.attrs``, which pandas deep-copies into every frame derived from the layer
+    (that made a town view take 3 s of copying after the county view was kept)."""
+    gdf = bm.read_builtin()
+    first = base_payload(gdf, BARROW, 13)
+    assert base_payload(gdf, BARROW, 13) is first
+    assert gdf.attrs == {} and gdf[gdf["kind"] == "roads"].attrs == {}
+    assert base_payload(gdf.copy(), BARROW, 13) is not first  # another layer object
+
+
 def test_road_names_follow_the_roads_and_are_escaped() -> None:
     labels = road_labels(bm.for_view(bm.read_builtin(), BARROW, 16))
     names = {t for *_, t in labels}
