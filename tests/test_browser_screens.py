@@ -30,10 +30,11 @@ LINKS = {
     "admin": "Admin",
 }
 
-#: Hotspot tags (still shown) on a route stop or an incident cluster, and stops on stops.
+#: Hotspot tags (still shown) on a route stop, an incident cluster or the open legend,
+#: and stops on stops.
 COVERED_JS = """() => {
   const r = s => Array.from(document.querySelectorAll(s)).map(e => e.getBoundingClientRect());
-  const fixed = r('.clic-stop > div, .clic-cluster');
+  const fixed = r('.clic-stop > div, .clic-cluster, .clic-legend[open]');
   const tags = Array.from(document.querySelectorAll('.clic-label > div'))
     .filter(e => e.style.visibility !== 'hidden').map(e => e.getBoundingClientRect());
   const hit = (a, b) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1

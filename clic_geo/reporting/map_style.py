@@ -273,15 +273,22 @@ def legend_js(html: str, position: str, bounds_json: str) -> str:
         + "; var el = d.firstChild; L.DomEvent.disableClickPropagation(el);"
         " L.DomEvent.disableScrollPropagation(el); return el; }});"
         " var el = new C().addTo(map).getContainer();"
-        " var bounds = " + bounds_json + ", moved = false, busy = false;"
+        " var bounds = " + bounds_json + ", moved = false;"
         " function fold(){ el.open = map.getContainer().clientWidth >= 480; }"
-        " function refit(){ if (!bounds || moved) return; busy = true;"
+        " function refit(){ if (!bounds || moved) return;"
         "  var w = map.getContainer().clientWidth, pad = el.open ? el.offsetWidth + 16 : 16;"
         "  if (pad > w / 2) pad = 16;"
-        "  map.fitBounds(bounds, {paddingTopLeft: [16, 16], paddingBottomRight: [pad, 16],"
-        "   animate: false}); busy = false; }"
-        " map.on('dragstart zoomstart', function(){ if (!busy) moved = true; });"
+        # 32 px above and below: a hotspot's tag stands above its place, the credits
+        # line sits along the bottom
+        "  map.fitBounds(bounds, {paddingTopLeft: [16, 32], paddingBottomRight: [pad, 32],"
+        "   animate: false}); }"
+        # the user moved the map: a pointer, wheel or key on the map (not on the legend).
+        # Map events cannot tell: the component itself sets the view once it has drawn.
+        " ['pointerdown', 'wheel', 'touchstart', 'keydown'].forEach(function(t){"
+        "  map.getContainer().addEventListener(t, function(e){"
+        "   if (!el.contains(e.target)) moved = true; }, true); });"
+        " el.addEventListener('toggle', refit);"
         " map.on('resize', function(){ fold(); refit(); });"
-        " fold(); setTimeout(refit, 0);"
+        " fold(); setTimeout(refit, 0); setTimeout(refit, 400);"
         "})({{ this._parent.get_name() }});"
     )

@@ -541,7 +541,7 @@ def add_legend(
 def legend_padding() -> dict[str, tuple[int, int]]:
     """``fit_bounds`` padding for a map with a legend (the legend widens it on the
     legend's side once drawn, see :func:`add_legend`)."""
-    return {"padding_top_left": (16, 16), "padding_bottom_right": (16, 16)}
+    return {"padding_top_left": (16, 32), "padding_bottom_right": (16, 32)}
 
 
 def add_hatched(
