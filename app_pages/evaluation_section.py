@@ -18,6 +18,7 @@ import math
 from datetime import date
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -262,6 +263,11 @@ def partner_section(area: str, layer: str, label: str, since: date, organisation
         st.altair_chart(
             _chart(frame, after.iloc[0] if len(after) else None, since), width="stretch"
         )
+        if not np.isfinite(m["treated_index"].astype(float)).any():
+            st.caption(
+                "No month of the treated zones can be drawn: every one is withheld or "
+                "below the threshold, so the chart shows the comparison area only."
+            )
         with st.expander("Monthly figures"):
             st.dataframe(
                 pd.DataFrame(

@@ -103,6 +103,32 @@ def test_partner_page_shows_the_published_evaluation() -> None:
 
 
 @pytest.mark.usefixtures("app_env")
+def test_partner_chart_says_when_no_treated_month_can_be_drawn(monkeypatch) -> None:
+    """Every treated month withheld or below the threshold: the chart has only the
+    comparison line, and the page says why instead of leaving a line missing."""
+    import dataclasses
+
+    import numpy as np
+
+    from app_pages import evaluation_section
+
+    original = evaluation_section.partner_evaluation
+
+    def all_withheld(*args, **kwargs):
+        pub = original(*args, **kwargs)
+        months = pub.months.assign(treated_index=np.nan)
+        return dataclasses.replace(pub, months=months)
+
+    monkeypatch.setattr(evaluation_section, "partner_evaluation", all_withheld)
+    _share("carlisle", date(2025, 9, 2))  # a date of its own: the page caches by date
+    at = run(as_user="demo-nhs")
+    at.selectbox(key="partner_area").select("carlisle").run()
+    at.selectbox(key="partner_eval_since_carlisle").select(date(2025, 9, 2)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "chart shows the comparison area only" in _texts(at)
+
+
+@pytest.mark.usefixtures("app_env")
 def test_partner_without_an_incident_figure_gets_no_evaluation(monkeypatch) -> None:
     from clic_geo.access.isa import get_isa_scope, set_isa_scope
     from clic_geo.settings import load_settings
