@@ -8,6 +8,7 @@ connection, the ordered migrations and the ``meta`` table (schema and data versi
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -69,8 +70,19 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-#: The first 16 bytes of every SQLite database file.
-SQLITE_HEADER = b"SQLite format 3\x00"
+def _is_sqlite_file(path: Path) -> bool:
+    """True if SQLite reads ``path`` as a database (a read-only probe of its header)."""
+    try:
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=15)
+        try:
+            con.execute("PRAGMA schema_version").fetchone()
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        if re.search(r"not a database|malformed|encrypted", str(exc)):
+            return False
+        raise StoreError(f"cannot open store {path}: {exc}") from exc
+    return True
 
 
 def _private_sqlite_file(path: Path) -> None:
@@ -79,14 +91,17 @@ def _private_sqlite_file(path: Path) -> None:
     if path.exists():
         if path.is_dir():
             raise StoreError(f"the store {path} is a folder, not a store file")
-        with path.open("rb") as fh:
-            head = fh.read(len(SQLITE_HEADER))
-        if not head:
+        if path.stat().st_size == 0:
             raise StoreError(
                 f"the store file {path} is empty (0 bytes), not a store: restore it from a "
                 "backup, or move it away to start a new store"
             )
-        if head != SQLITE_HEADER:
+        # Asked through SQLite, never with open(): closing any other descriptor of the
+        # file drops every POSIX lock this process holds on it, so another process
+        # could then take the WAL away from this process's open connections
+        # (https://www.sqlite.org/howtocorrupt.html, section 2.2): their later writes
+        # were lost (a sign-in, a revocation).
+        if not _is_sqlite_file(path):
             raise StoreError(
                 f"the store file {path} is damaged or not a store: restore it from a backup, "
                 "or move it away to start a new store"
