@@ -280,8 +280,12 @@ def legend_js(html: str, position: str, bounds_json: str) -> str:
         "  if (pad > w / 2) pad = 16;"
         # 32 px above and below: a hotspot's tag stands above its place, the credits
         # line sits along the bottom
-        "  map.fitBounds(bounds, {paddingTopLeft: [16, 32], paddingBottomRight: [pad, 32],"
-        "   animate: false}); }"
+        "  var o = {paddingTopLeft: [16, 32], paddingBottomRight: [pad, 32], animate: false};"
+        # already there: no redraw (a redraw of every layer would be seen as a flicker)
+        "  if (map._getBoundsCenterZoom) { var t = map._getBoundsCenterZoom(L.latLngBounds(bounds),"
+        "   o); if (t.zoom === map.getZoom() && map.latLngToContainerPoint(t.center)"
+        "   .distanceTo(map.latLngToContainerPoint(map.getCenter())) < 1) return; }"
+        "  map.fitBounds(bounds, o); }"
         # the user moved the map: a pointer, wheel or key on the map (not on the legend).
         # Map events cannot tell: the component itself sets the view once it has drawn.
         " ['pointerdown', 'wheel', 'touchstart', 'keydown'].forEach(function(t){"
