@@ -293,14 +293,6 @@ def legend_js(html: str, position: str, bounds_json: str) -> str:
         "   if (!el.contains(e.target)) moved = true; }, true); });"
         " el.addEventListener('toggle', refit);"
         " map.on('resize', function(){ fold(); refit(); });"
-        # whatever else sets the view before the user moves the map (the component sets
-        # it again once drawn, later on a busy page): fitted again; a refit that is
-        # already there returns at once, so this cannot loop
-        " if (map._getBoundsCenterZoom) map.on('moveend', function(){"
-        "  setTimeout(refit, 0); });"
-        # the legend's own size is known only once the frame is laid out (and changes
-        # when it folds): refit then
-        " if (window.ResizeObserver) new ResizeObserver(function(){ refit(); }).observe(el);"
-        " fold(); setTimeout(refit, 0);"
+        " fold(); setTimeout(refit, 0); setTimeout(refit, 400);"
         "})({{ this._parent.get_name() }});"
     )
