@@ -26,6 +26,21 @@ ZOOM_TO = (
 )
 
 
+#: In every frame: how often the label declutter measured a tag, a stop or a cluster.
+COUNT_MEASURES = (
+    "(() => { window.__clicMeasures = 0; const f = Element.prototype.getBoundingClientRect;"
+    " Element.prototype.getBoundingClientRect = function() {"
+    " if (this.closest && this.closest('.clic-label, .clic-stop, .clic-cluster, .marker-cluster'))"
+    " window.__clicMeasures += 1; return f.call(this); }; })();"
+)
+#: What one declutter pass can measure at most: each stop and tag at each of its 17
+#: offsets plus once more, and each cluster once.
+ONE_PASS = (
+    "() => 18 * document.querySelectorAll('.clic-label, .clic-stop').length"
+    " + document.querySelectorAll('.clic-cluster, .marker-cluster').length"
+)
+
+
 def _map_frame(page):
     """The Playwright frame of the (last) map on the page."""
     for f in reversed(page.frames):
@@ -52,11 +67,18 @@ def _check_base(frame_loc) -> int:
 def test_map_and_plan_draw_base_roads_offline(tmp_path: Path) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     with serve(tmp_path / "store", log=tmp_path / "server.log") as url, browser() as ctx:
+        ctx.add_init_script(COUNT_MEASURES)
         page = sign_in(ctx, url)  # the Map page, all of Cumbria
         frame = page.frame_locator(MAP_FRAME).last
         frame.locator(".leaflet-container").first.wait_for(timeout=90_000)
         county = _check_base(frame)
         assert county > 20
+        # the declutter ran a few times, not once per feature added (the county map adds
+        # hundreds of layers; one pass each kept the page busy for seconds)
+        page.wait_for_timeout(1000)
+        live = _map_frame(page)
+        measured, one_pass = live.evaluate("() => window.__clicMeasures"), live.evaluate(ONE_PASS)
+        assert 0 < measured <= 4 * one_pass, (measured, one_pass)
         # the base map is in its own pane under the data: data paths are in the overlay pane
         assert frame.locator(".leaflet-overlay-pane path").count() >= 1
         z = frame.locator(".leaflet-clicBase-pane").evaluate("e => getComputedStyle(e).zIndex")

@@ -244,8 +244,12 @@ DECLUTTER_JS = """
       - (+b.firstElementChild.dataset.rank || 0); });
     tags.forEach(function(t){ if (t.firstElementChild) nudge(t.firstElementChild, fixed, true); });
   }
-  map.on('zoomend moveend layeradd', function(){ setTimeout(place, 60); });
-  setTimeout(place, 300);
+  // one placing 60 ms after the last of a burst: building a map adds every feature as
+  // a layer, and a placing per layer kept the page busy for seconds
+  var pending = null;
+  function later(ms){ clearTimeout(pending); pending = setTimeout(place, ms); }
+  map.on('zoomend moveend layeradd', function(){ later(60); });
+  later(300);
 })({{ this._parent.get_name() }});
 """
 
