@@ -85,26 +85,51 @@ def serve(
             out.close()
 
 
+#: Where the browser sends every request not to this machine when nothing may be paused:
+#: a port nothing listens on (Chromium never proxies loopback addresses).
+DEAD_PROXY = "http://127.0.0.1:9"
+
+
+def _off_machine(url: str) -> bool:
+    return not url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:"))
+
+
 @contextlib.contextmanager
-def browser(*, offline: bool = True):
-    """A headless chromium; with ``offline``, requests off 127.0.0.1 are blocked and counted."""
+def browser(*, offline: bool = True, intercept: bool = True):
+    """A headless chromium; with ``offline``, requests off 127.0.0.1 are blocked and counted.
+
+    ``intercept`` (the tests) blocks each request in a Playwright route. A route pauses
+    every request until this Python process answers it (in the sync API only while it
+    is inside a Playwright call) and turns the browser's cache off, so timings made
+    through it include the harness. ``intercept=False`` (the benchmarks) sends every
+    request off the machine to a dead proxy instead and only watches requests: nothing
+    is paused, the cache works as for a person, and blocked requests are still counted.
+    """
     from playwright.sync_api import sync_playwright
 
+    args = list(CHROMIUM_ARGS)
+    if offline and not intercept:
+        args.append(f"--proxy-server={DEAD_PROXY}")
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
         ctx = b.new_context(viewport={"width": 1366, "height": 768})
         ctx.blocked = []  # type: ignore[attr-defined]
-        if offline:
+        if offline and intercept:
 
             def route(r):
-                if r.request.url.startswith(
-                    ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")
-                ):
+                if not _off_machine(r.request.url):
                     return r.continue_()
                 ctx.blocked.append(r.request.url)  # type: ignore[attr-defined]
                 return r.abort()
 
             ctx.route("**/*", route)
+        elif offline:
+
+            def watch(req):
+                if _off_machine(req.url):
+                    ctx.blocked.append(req.url)  # type: ignore[attr-defined]
+
+            ctx.on("request", watch)
         try:
             yield ctx
         finally:
