@@ -55,16 +55,24 @@ def audit_rows(store: Store) -> list[dict[str, Any]]:
     return rows
 
 
-def add_officer_alice(store: Store, policy: AuthPolicy) -> None:
-    """The police organisation and its officer ``alice`` (password ``PW["alice"]``)."""
-    accounts.create_organisation(store, "police", "Cumbria Police", "police", actor="cli")
+def add_officer_alice(
+    store: Store,
+    policy: AuthPolicy,
+    *,
+    org_name: str = "Cumbria Police",
+    password: str = PW["alice"],
+    now: datetime | None = T0,
+) -> None:
+    """The police organisation and its officer ``alice`` (password ``PW["alice"]``
+    unless given; created at ``T0``, or at the real time with ``now=None``)."""
+    accounts.create_organisation(store, "police", org_name, "police", actor="cli")
     accounts.create_user(
         store,
         "alice",
         role="officer",
         organisation="police",
-        password=PW["alice"],
+        password=password,
         actor="cli",
         policy=policy,
-        now=T0,
+        now=now,
     )

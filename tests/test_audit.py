@@ -12,7 +12,14 @@ from clic_geo.access.audit import Action, AuditValueError, record
 from clic_geo.access.audit_log import read_audit, record_action
 from clic_geo.access.auth import AuthPolicy, login
 from clic_geo.store import Store
-from tests.auth_fixtures import PW, T0, audit_rows, policy_fixture, store_fixture  # noqa: F401
+from tests.auth_fixtures import (  # noqa: F401
+    PW,
+    T0,
+    add_officer_alice,
+    audit_rows,
+    policy_fixture,
+    store_fixture,
+)
 
 
 @pytest.mark.parametrize(
@@ -62,17 +69,8 @@ def test_record_keeps_plain_facts(store: Store) -> None:
 
 
 def test_read_audit_roles_and_filters(store: Store, policy: AuthPolicy) -> None:
-    accounts.create_organisation(store, "police", "Police", "police", actor="cli")
+    add_officer_alice(store, policy, org_name="Police", now=None)
     accounts.create_organisation(store, "housing", "Housing", "housing", actor="cli")
-    accounts.create_user(
-        store,
-        "alice",
-        role="officer",
-        organisation="police",
-        password=PW["alice"],
-        actor="cli",
-        policy=policy,
-    )
     accounts.create_user(
         store,
         "hal",

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from app_pages import server_hooks, web_state
-from clic_geo.access import accounts
 from clic_geo.access.auth import AuthenticationError, AuthPolicy, login, validate_session
 from clic_geo.settings import load_settings
 from clic_geo.store import Store
+from tests.auth_fixtures import add_officer_alice
 
 PW = "officer pass-phrase one"
 
@@ -149,16 +149,7 @@ def signed_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     settings = load_settings()
     store = Store.open(settings)
     policy = AuthPolicy(bcrypt_rounds=4)
-    accounts.create_organisation(store, "police", "Cumbria Police", "police", actor="cli")
-    accounts.create_user(
-        store,
-        "alice",
-        role="officer",
-        organisation="police",
-        password=PW,
-        actor="cli",
-        policy=policy,
-    )
+    add_officer_alice(store, policy, password=PW, now=None)
     server_hooks._store.cache_clear()
     yield store, login(store, "alice", PW, policy=policy)
     server_hooks._store.cache_clear()
