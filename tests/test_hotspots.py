@@ -84,6 +84,31 @@ def test_planted_cluster_of_twelve_is_one_hotspot_with_statistics():
     assert abs(poly.area / 1e6 - h["area_km2"]) < 1e-9
 
 
+def test_frontages_split_a_cluster_into_the_groups_whose_discs_touch():
+    # one DBSCAN cluster at 300 m: a busy frontage of 30 crimes and, 200 m along the
+    # street, a quieter one of 10; split, each is a hotspot with its own facts
+    rng = np.random.default_rng(1)
+    busy = rng.normal([330_000, 470_000], 5, (30, 2))
+    quiet = rng.normal([330_200, 470_000], 5, (10, 2))
+    xy = np.vstack([busy, quiet])
+    months = ["2024-01", "2024-02"] * 15 + ["2024-02"] * 10
+    pts = _points(xy, month=months)
+    kw = {"eps_m": 300, "min_samples": 3, "concave_ratio": None, "n_simulations": 0}
+    whole = HotspotFinder(**kw).fit(pts)
+    assert len(whole.hotspots_) == 1
+    split = HotspotFinder(**kw, frontages=True).fit(pts)
+    hs = split.hotspots_
+    assert list(hs["n_incidents"]) == [30, 10]
+    assert list(hs["history"]) == ["15,15", "0,10"]
+    assert (hs["kind"] == "cluster").all()
+    # every point labelled with its own frontage, and each outline holds its points only
+    assert list(split.labels_) == ["HS0001"] * 30 + ["HS0002"] * 10
+    polys = gpd.GeoSeries(hs.geometry, crs=WGS84).to_crs(BNG)
+    assert shapely.contains_xy(polys.iloc[0], busy[:, 0], busy[:, 1]).all()
+    assert not shapely.contains_xy(polys.iloc[0], quiet[:, 0], quiet[:, 1]).any()
+    assert abs(polys.area.sum() / 1e6 - hs["area_km2"].sum()) < 1e-9
+
+
 @pytest.mark.parametrize("n_distinct", [1, 2], ids=["one-point", "two-points"])
 def test_one_or_two_distinct_points_still_get_an_area(n_distinct):
     xy = np.repeat([[330_000.0, 470_000.0], [330_060.0, 470_000.0]][:n_distinct], 6, axis=0)

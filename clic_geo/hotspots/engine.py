@@ -101,6 +101,42 @@ def _month_index(month: np.ndarray) -> np.ndarray:
     return np.asarray(p.year * 12 + p.month - 1)[codes]
 
 
+def frontage_labels(xy: np.ndarray, labels: np.ndarray, reach_m: float) -> np.ndarray:
+    """Cluster labels split into frontages: within each cluster (label >= 0), the groups
+    of points joined by steps of at most ``reach_m`` (single linkage). Noise (-1) stays.
+    New labels are numbered by cluster, then by each group's first point.
+
+    >>> xy = np.array([[0, 0], [40, 0], [300, 0], [330, 0], [900, 0]], float)
+    >>> frontage_labels(xy, np.array([0, 0, 0, 0, -1]), 50.0).tolist()
+    [0, 0, 1, 1, -1]
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    labels = np.asarray(labels)
+    inside = np.flatnonzero(labels >= 0)
+    if len(inside) == 0:
+        return labels
+    lab_in = labels[inside]
+    pairs = cKDTree(xy[inside]).query_pairs(reach_m, output_type="ndarray")
+    pairs = pairs[lab_in[pairs[:, 0]] == lab_in[pairs[:, 1]]] if len(pairs) else pairs
+    n = len(inside)
+    graph = coo_matrix(
+        (np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])) if len(pairs) else ([], ([], [])),
+        shape=(n, n),
+    )
+    _, comp = connected_components(graph, directed=False)
+    first = np.full(comp.max() + 1, n)
+    np.minimum.at(first, comp, np.arange(n))
+    order = np.lexsort((first, lab_in[first]))  # by cluster, then by first point
+    new_id = np.empty_like(order)
+    new_id[order] = np.arange(len(order))
+    out = labels.copy()
+    out[inside] = new_id[comp]
+    return out
+
+
 class HotspotFinder(BaseEstimator):
     """Find, describe and rank hotspots in a point layer.
 
@@ -132,6 +168,11 @@ class HotspotFinder(BaseEstimator):
     include_isolated : bool
         Also return locations left out of every cluster, as ``kind="isolated"``
         hotspots ranked after the clusters (the forecast map uses them).
+    frontages : bool
+        Split each cluster into its frontages: the groups of its points whose
+        ``buffer_m`` discs touch (single linkage at ``2 x buffer_m``), each then
+        described, tested and ranked as a hotspot of its own (the forecast map: a
+        cluster's spots 150-300 m apart are not one place to stand).
     n_simulations : int
         Monte Carlo runs for the p-values (0 = skip, p-value NaN).
     alpha : float
@@ -170,6 +211,7 @@ class HotspotFinder(BaseEstimator):
         overhead_km2: float = 0.01,
         patrol_km2: float | None = None,
         include_isolated: bool = False,
+        frontages: bool = False,
         n_simulations: int = 99,
         alpha: float = 0.05,
         area_params: Mapping[str, Mapping[str, Any]] | None = None,
@@ -185,6 +227,7 @@ class HotspotFinder(BaseEstimator):
         self.overhead_km2 = overhead_km2
         self.patrol_km2 = patrol_km2
         self.include_isolated = include_isolated
+        self.frontages = frontages
         self.n_simulations = n_simulations
         self.alpha = alpha
         self.area_params = area_params
@@ -356,7 +399,10 @@ class HotspotFinder(BaseEstimator):
         est = self._clusterer(p)
         days = _days(sub["when"]) if self._is_st() else None
         est.fit(xy if days is None else np.column_stack([xy, days]), sample_weight=w)
-        lab = np.asarray(est.labels_)
+        clusters = np.asarray(est.labels_)
+        if self.frontages:
+            clusters = frontage_labels(xy, clusters, 2 * p.buffer_m)
+        lab = clusters
         # with ST-DBSCAN a hotspot is a place *and* a time: one location may belong to
         # two spates months apart, so their outlines may overlap
         if self.include_isolated:
@@ -370,7 +416,7 @@ class HotspotFinder(BaseEstimator):
         n_clusters = int(lab.max(initial=-1)) + 1
         kind = np.array(["cluster"] * n_clusters, dtype=object)
         if self.include_isolated:
-            cl_max = int(np.asarray(est.labels_).max(initial=-1))
+            cl_max = int(clusters.max(initial=-1))
             kind[cl_max + 1 :] = "isolated"
         t0 = self._tick("cluster", t0)
         pvals = self._p_values(xy, w, days, p, lab, n_clusters, rng)

@@ -19,8 +19,9 @@ forecast built from all but the newest month, against what the newest month
 recorded within 25 m of the scored points (:func:`calibration`).
 
 The sergeant's unit stays a DBSCAN outline (:func:`forecast_units`): the recommended
-map's walkable polygons (and 25 m discs round lone busy spots, including those only
-the indicators point at), each with the expected crimes of the points inside it;
+map's walkable polygons, each cluster split into its frontages (its points whose 25 m
+discs touch: ``frontages``), and 25 m discs round lone busy spots, including those only
+the indicators point at, each with the expected crimes of the points inside it;
 ranked by expected crimes per patrol (:func:`patrol_priority`). The backtest
 (:func:`model_method`) scores exactly that ordering.
 """
@@ -65,6 +66,10 @@ class ForecastSettings:
     #: the outlines' shape: None = each DBSCAN cluster drawn as its points' 25 m discs
     #: (no area spent between spots), else the concave hull ratio of the plain map
     concave_ratio: float | None = None
+    #: each cluster split into its frontages (its points whose 25 m discs touch), each a
+    #: unit of its own (``HotspotFinder(frontages=True)``; chosen by the held-out protocol
+    #: on every month of drugs, violence and anti-social behaviour: docs/hotspots.md)
+    frontages: bool = True
 
 
 def _points(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -159,7 +164,8 @@ def forecast_units(
     ``polygons``, or -1 for a disc added for an indicator), ranked.
     """
     if polygons is None:
-        polygons = recommended(train, **{"concave_ratio": settings.concave_ratio, **map_params})
+        shape = {"concave_ratio": settings.concave_ratio, "frontages": settings.frontages}
+        polygons = recommended(train, **{**shape, **map_params})
     polys = list(polygons)
     pf = point_forecast(train, indicators, settings)
     if pf.empty:

@@ -78,7 +78,8 @@ def recommended_map(
     log.debug("hotspot map built: %d incidents", len(incidents))
     fs = forecast or ForecastSettings()
     use_ind = indicators is not None and len(indicators) > 0
-    p = {**RECOMMENDED, **({"concave_ratio": fs.concave_ratio} if use_ind else {}), **params}
+    shape = {"concave_ratio": fs.concave_ratio, "frontages": fs.frontages} if use_ind else {}
+    p = {**RECOMMENDED, **shape, **params}
     if p["eps_m"] == "auto":
         p["eps_m"] = choose_scale(incidents, **p)
     layer = build_layer("incidents", incidents=incidents)
