@@ -42,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("crime_type")
     p.add_argument("--indicators", nargs="+", required=True)
     p.add_argument("--weights", nargs="+", type=float, default=[0.1, 0.3])
+    p.add_argument(
+        "--reaches", nargs="+", type=float, default=[50.0, 25.0, 12.5], help="frontage steps, m"
+    )
     p.add_argument("--real", type=Path, default=SHARED / "police_uk_cumbria" / "street")
     a = p.parse_args(argv)
     lad = SHARED / "boundaries_cumbria" / "lad_2013_cumbria_districts.geojson"
@@ -51,11 +54,14 @@ def main(argv: list[str] | None = None) -> int:
     ind = load_police_uk(files, types=a.indicators)
     refs = reference_methods()
     cands = {
-        f"w{w} {'frontages' if f else 'clusters'}": model_method(
-            ind, ForecastSettings(indicator_weight=w, patrol_km2=0.005, frontages=f)
+        f"w{w} {f'frontages {r:g} m' if r else 'clusters'}": model_method(
+            ind,
+            ForecastSettings(
+                indicator_weight=w, patrol_km2=0.005, frontages=bool(r), frontage_reach_m=r or None
+            ),
         )
         for w in a.weights
-        for f in (False, True)
+        for r in (0.0, *a.reaches)
     }
     t0 = time.perf_counter()
     res = backtest(

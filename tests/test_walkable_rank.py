@@ -159,9 +159,9 @@ def test_drugs_forecast_beats_the_street_point_count_on_months_it_was_not_tuned_
 @pytest.mark.skipif(not REAL.is_dir(), reason="real data.police.uk files not present")
 def test_frontages_pay_for_the_walkable_unit_on_dense_layers():
     """Anti-social behaviour and violence, held out (docs/hotspots.md): whole clusters lose
-    to the street count at 0.25 km²; split into frontages they do much better, and the
-    protocol chooses frontages on every month; anti-social behaviour at 1 km² is level
-    with the street count or better."""
+    to the street count at 0.25 km²; split into frontages (shipped reach) they do much
+    better, and the protocol chooses frontages on every month; anti-social behaviour at
+    1 km² is level with the better street count or above it."""
     from clic_geo.hotspots.backtest import backtest, reference_methods
     from clic_geo.hotspots.forecast import held_out
     from clic_geo.ingest.police_uk import load_police_uk
@@ -178,10 +178,12 @@ def test_frontages_pay_for_the_walkable_unit_on_dense_layers():
             f"{f}": model_method(ind, ForecastSettings(indicator_weight=0.3, frontages=f))
             for f in (False, True)
         }
-        res = backtest(inc, methods={**cands, STREET[1]: refs[STREET[1]]}, budgets_km2=(0.25, 1.0))
+        res = backtest(
+            inc, methods={**cands, **{s: refs[s] for s in STREET}}, budgets_km2=(0.25, 1.0)
+        )
         chosen = held_out(res, list(cands))
         assert set(chosen["chosen"]) == {"True"}, crime
         mean = res.groupby(["budget_km2", "method"])["hit_rate"].mean()
         assert mean[(0.25, "True")] >= 1.15 * mean[(0.25, "False")], crime
         if crime == "Anti-social behaviour":
-            assert mean[(1.0, "True")] >= mean[(1.0, STREET[1])]
+            assert mean[(1.0, "True")] >= max(mean[(1.0, s)] for s in STREET)

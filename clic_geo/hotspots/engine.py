@@ -169,10 +169,12 @@ class HotspotFinder(BaseEstimator):
         Also return locations left out of every cluster, as ``kind="isolated"``
         hotspots ranked after the clusters (the forecast map uses them).
     frontages : bool
-        Split each cluster into its frontages: the groups of its points whose
-        ``buffer_m`` discs touch (single linkage at ``2 x buffer_m``), each then
-        described, tested and ranked as a hotspot of its own (the forecast map: a
-        cluster's spots 150-300 m apart are not one place to stand).
+        Split each cluster into its frontages: the groups of its points joined by
+        steps of at most ``frontage_reach_m`` (single linkage), each then described,
+        tested and ranked as a hotspot of its own (the forecast map: a cluster's spots
+        150-300 m apart are not one place to stand).
+    frontage_reach_m : float, optional
+        The step of ``frontages``; default ``2 x buffer_m`` (the points' discs touch).
     n_simulations : int
         Monte Carlo runs for the p-values (0 = skip, p-value NaN).
     alpha : float
@@ -212,6 +214,7 @@ class HotspotFinder(BaseEstimator):
         patrol_km2: float | None = None,
         include_isolated: bool = False,
         frontages: bool = False,
+        frontage_reach_m: float | None = None,
         n_simulations: int = 99,
         alpha: float = 0.05,
         area_params: Mapping[str, Mapping[str, Any]] | None = None,
@@ -228,6 +231,7 @@ class HotspotFinder(BaseEstimator):
         self.patrol_km2 = patrol_km2
         self.include_isolated = include_isolated
         self.frontages = frontages
+        self.frontage_reach_m = frontage_reach_m
         self.n_simulations = n_simulations
         self.alpha = alpha
         self.area_params = area_params
@@ -249,6 +253,8 @@ class HotspotFinder(BaseEstimator):
             problems.append(f"half_life_months must be positive, got {self.half_life_months!r}")
         if self.overhead_km2 < 0:
             problems.append(f"overhead_km2 must be >= 0, got {self.overhead_km2!r}")
+        if self.frontage_reach_m is not None and not self.frontage_reach_m > 0:
+            problems.append(f"frontage_reach_m must be positive, got {self.frontage_reach_m!r}")
         if self.patrol_km2 is not None and not self.patrol_km2 > 0:
             problems.append(f"patrol_km2 must be positive, got {self.patrol_km2!r}")
         if self.n_simulations < 0:
@@ -401,7 +407,8 @@ class HotspotFinder(BaseEstimator):
         est.fit(xy if days is None else np.column_stack([xy, days]), sample_weight=w)
         clusters = np.asarray(est.labels_)
         if self.frontages:
-            clusters = frontage_labels(xy, clusters, 2 * p.buffer_m)
+            reach = self.frontage_reach_m or 2 * p.buffer_m
+            clusters = frontage_labels(xy, clusters, reach)
         lab = clusters
         # with ST-DBSCAN a hotspot is a place *and* a time: one location may belong to
         # two spates months apart, so their outlines may overlap

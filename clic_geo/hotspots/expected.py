@@ -66,10 +66,13 @@ class ForecastSettings:
     #: the outlines' shape: None = each DBSCAN cluster drawn as its points' 25 m discs
     #: (no area spent between spots), else the concave hull ratio of the plain map
     concave_ratio: float | None = None
-    #: each cluster split into its frontages (its points whose 25 m discs touch), each a
-    #: unit of its own (``HotspotFinder(frontages=True)``; chosen by the held-out protocol
-    #: on every month of drugs, violence and anti-social behaviour: docs/hotspots.md)
+    #: each cluster split into its frontages (its spots joined by steps of at most
+    #: ``frontage_reach_m``), each a unit of its own (``HotspotFinder(frontages=True)``)
     frontages: bool = True
+    #: None: 50 m, two spots' 25 m discs touch, so units never overlap. Shorter steps
+    #: forecast better but let a unit's disc cover a neighbour unit's spot
+    #: (docs/hotspots.md, "units split into their frontages")
+    frontage_reach_m: float | None = None
 
 
 def _points(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -164,7 +167,11 @@ def forecast_units(
     ``polygons``, or -1 for a disc added for an indicator), ranked.
     """
     if polygons is None:
-        shape = {"concave_ratio": settings.concave_ratio, "frontages": settings.frontages}
+        shape = {
+            "concave_ratio": settings.concave_ratio,
+            "frontages": settings.frontages,
+            "frontage_reach_m": settings.frontage_reach_m,
+        }
         polygons = recommended(train, **{**shape, **map_params})
     polys = list(polygons)
     pf = point_forecast(train, indicators, settings)

@@ -78,7 +78,15 @@ def recommended_map(
     log.debug("hotspot map built: %d incidents", len(incidents))
     fs = forecast or ForecastSettings()
     use_ind = indicators is not None and len(indicators) > 0
-    shape = {"concave_ratio": fs.concave_ratio, "frontages": fs.frontages} if use_ind else {}
+    shape = (
+        {
+            "concave_ratio": fs.concave_ratio,
+            "frontages": fs.frontages,
+            "frontage_reach_m": fs.frontage_reach_m,
+        }
+        if use_ind
+        else {}
+    )
     p = {**RECOMMENDED, **shape, **params}
     if p["eps_m"] == "auto":
         p["eps_m"] = choose_scale(incidents, **p)
