@@ -431,3 +431,36 @@ def make_clusterer(method: str, **params: Any) -> BaseEstimator:
             f"{method}: unknown parameter(s) {sorted(unknown)}; valid: {sorted(valid)}"
         )
     return cls(**params)
+
+
+def frontage_labels(xy: np.ndarray, labels: np.ndarray, reach_m: float) -> np.ndarray:
+    """Cluster labels split into frontages: within each cluster (label >= 0), the groups
+    of points joined by steps of at most ``reach_m`` (single linkage). Noise (-1) stays.
+    New labels are numbered by cluster, then by each group's first point. The forecast
+    map's units (a cluster's spots 150-300 m apart are not one place to stand).
+
+    >>> xy = np.array([[0, 0], [40, 0], [300, 0], [330, 0], [900, 0]], float)
+    >>> frontage_labels(xy, np.array([0, 0, 0, 0, -1]), 50.0).tolist()
+    [0, 0, 1, 1, -1]
+    """
+    labels = np.asarray(labels)
+    inside = np.flatnonzero(labels >= 0)
+    if len(inside) == 0:
+        return labels
+    lab_in = labels[inside]
+    pairs = cKDTree(xy[inside]).query_pairs(reach_m, output_type="ndarray")
+    pairs = pairs[lab_in[pairs[:, 0]] == lab_in[pairs[:, 1]]] if len(pairs) else pairs
+    n = len(inside)
+    graph = sparse.coo_matrix(
+        (np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])) if len(pairs) else ([], ([], [])),
+        shape=(n, n),
+    )
+    _, comp = connected_components(graph, directed=False)
+    first = np.full(comp.max() + 1, n)
+    np.minimum.at(first, comp, np.arange(n))
+    order = np.lexsort((first, lab_in[first]))  # by cluster, then by first point
+    new_id = np.empty_like(order)
+    new_id[order] = np.arange(len(order))
+    out = labels.copy()
+    out[inside] = new_id[comp]
+    return out

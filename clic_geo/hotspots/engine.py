@@ -43,9 +43,15 @@ from sklearn.base import BaseEstimator
 
 from clic_geo._errors import ConfigError
 from clic_geo.geo.crs import WGS84, to_wgs84
-from clic_geo.hotspots.cluster import DBSCAN, _row_codes, k_distance_knee, make_clusterer
+from clic_geo.hotspots.cluster import (
+    DBSCAN,
+    _row_codes,
+    frontage_labels,
+    k_distance_knee,
+    make_clusterer,
+)
 from clic_geo.hotspots.layers import points_bng
-from clic_geo.hotspots.trends import classify_trends, month_range
+from clic_geo.hotspots.trends import _days, _month_index, classify_trends, month_range
 from clic_geo.ingest.parse import strftime_distinct
 from clic_geo.schema import Col
 
@@ -94,49 +100,6 @@ class AreaParams:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
-def _month_index(month: np.ndarray) -> np.ndarray:
-    """Months since year 0 of ``YYYY-MM`` texts (computed once per distinct month)."""
-    codes, uniq = pd.factorize(pd.Series(month).astype(str))
-    p = pd.PeriodIndex(uniq, freq="M")
-    return np.asarray(p.year * 12 + p.month - 1)[codes]
-
-
-def frontage_labels(xy: np.ndarray, labels: np.ndarray, reach_m: float) -> np.ndarray:
-    """Cluster labels split into frontages: within each cluster (label >= 0), the groups
-    of points joined by steps of at most ``reach_m`` (single linkage). Noise (-1) stays.
-    New labels are numbered by cluster, then by each group's first point.
-
-    >>> xy = np.array([[0, 0], [40, 0], [300, 0], [330, 0], [900, 0]], float)
-    >>> frontage_labels(xy, np.array([0, 0, 0, 0, -1]), 50.0).tolist()
-    [0, 0, 1, 1, -1]
-    """
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-    from scipy.spatial import cKDTree
-
-    labels = np.asarray(labels)
-    inside = np.flatnonzero(labels >= 0)
-    if len(inside) == 0:
-        return labels
-    lab_in = labels[inside]
-    pairs = cKDTree(xy[inside]).query_pairs(reach_m, output_type="ndarray")
-    pairs = pairs[lab_in[pairs[:, 0]] == lab_in[pairs[:, 1]]] if len(pairs) else pairs
-    n = len(inside)
-    graph = coo_matrix(
-        (np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])) if len(pairs) else ([], ([], [])),
-        shape=(n, n),
-    )
-    _, comp = connected_components(graph, directed=False)
-    first = np.full(comp.max() + 1, n)
-    np.minimum.at(first, comp, np.arange(n))
-    order = np.lexsort((first, lab_in[first]))  # by cluster, then by first point
-    new_id = np.empty_like(order)
-    new_id[order] = np.arange(len(order))
-    out = labels.copy()
-    out[inside] = new_id[comp]
-    return out
-
-
 class HotspotFinder(BaseEstimator):
     """Find, describe and rank hotspots in a point layer.
 
@@ -168,13 +131,10 @@ class HotspotFinder(BaseEstimator):
     include_isolated : bool
         Also return locations left out of every cluster, as ``kind="isolated"``
         hotspots ranked after the clusters (the forecast map uses them).
-    frontages : bool
-        Split each cluster into its frontages: the groups of its points joined by
-        steps of at most ``frontage_reach_m`` (single linkage), each then described,
-        tested and ranked as a hotspot of its own (the forecast map: a cluster's spots
-        150-300 m apart are not one place to stand).
-    frontage_reach_m : float, optional
-        The step of ``frontages``; default ``2 x buffer_m`` (the points' discs touch).
+    frontages, frontage_reach_m : bool, float
+        Split each cluster into its frontages (:func:`~.cluster.frontage_labels`), each a
+        hotspot of its own: its points joined by steps of at most ``frontage_reach_m``
+        (None: ``2 x buffer_m``, the points' discs touch).
     n_simulations : int
         Monte Carlo runs for the p-values (0 = skip, p-value NaN).
     alpha : float
@@ -407,8 +367,7 @@ class HotspotFinder(BaseEstimator):
         est.fit(xy if days is None else np.column_stack([xy, days]), sample_weight=w)
         clusters = np.asarray(est.labels_)
         if self.frontages:
-            reach = self.frontage_reach_m or 2 * p.buffer_m
-            clusters = frontage_labels(xy, clusters, reach)
+            clusters = frontage_labels(xy, clusters, self.frontage_reach_m or 2 * p.buffer_m)
         lab = clusters
         # with ST-DBSCAN a hotspot is a place *and* a time: one location may belong to
         # two spates months apart, so their outlines may overlap
@@ -582,10 +541,6 @@ def _count_table(row: np.ndarray, n_rows: int, value: pd.Series, columns: list) 
     ok = col >= 0
     flat = np.bincount(row[ok] * len(columns) + col[ok], minlength=n_rows * len(columns))
     return flat.reshape(n_rows, len(columns)).astype(np.int64)
-
-
-def _days(when: pd.Series) -> np.ndarray:
-    return (pd.to_datetime(when) - pd.Timestamp("2000-01-01")).dt.total_seconds().to_numpy() / 86400
 
 
 def area_hotspot_params(areas: Any) -> dict[str, dict[str, Any]]:

@@ -361,3 +361,15 @@ def track_hotspots(
                 }
             )
     return pd.DataFrame(rows, columns=["period", Col.HOTSPOT_ID, "track_id", Col.SCORE, "overlap"])
+
+
+def _month_index(month: np.ndarray) -> np.ndarray:
+    """Months since year 0 of ``YYYY-MM`` texts (computed once per distinct month)."""
+    codes, uniq = pd.factorize(pd.Series(month).astype(str))
+    p = pd.PeriodIndex(uniq, freq="M")
+    return np.asarray(p.year * 12 + p.month - 1)[codes]
+
+
+def _days(when: pd.Series) -> np.ndarray:
+    """Days since 2000-01-01 (ST-DBSCAN's time axis)."""
+    return (pd.to_datetime(when) - pd.Timestamp("2000-01-01")).dt.total_seconds().to_numpy() / 86400
