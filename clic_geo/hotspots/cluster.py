@@ -449,12 +449,9 @@ def frontage_labels(xy: np.ndarray, labels: np.ndarray, reach_m: float) -> np.nd
         return labels
     lab_in = labels[inside]
     pairs = cKDTree(xy[inside]).query_pairs(reach_m, output_type="ndarray")
-    pairs = pairs[lab_in[pairs[:, 0]] == lab_in[pairs[:, 1]]] if len(pairs) else pairs
+    pairs = pairs[lab_in[pairs[:, 0]] == lab_in[pairs[:, 1]]]  # (k, 2), k may be 0
     n = len(inside)
-    graph = sparse.coo_matrix(
-        (np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])) if len(pairs) else ([], ([], [])),
-        shape=(n, n),
-    )
+    graph = sparse.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
     _, comp = connected_components(graph, directed=False)
     first = np.full(comp.max() + 1, n)
     np.minimum.at(first, comp, np.arange(n))

@@ -74,6 +74,14 @@ class ForecastSettings:
     #: (docs/hotspots.md, "units split into their frontages")
     frontage_reach_m: float | None = None
 
+    def outlines(self) -> dict[str, Any]:
+        """The map settings (``HotspotFinder``'s) that draw this forecast's units."""
+        return {
+            "concave_ratio": self.concave_ratio,
+            "frontages": self.frontages,
+            "frontage_reach_m": self.frontage_reach_m,
+        }
+
 
 def _points(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     xy = np.round(frame[["easting", "northing"]].to_numpy(float), 1)
@@ -167,12 +175,7 @@ def forecast_units(
     ``polygons``, or -1 for a disc added for an indicator), ranked.
     """
     if polygons is None:
-        shape = {
-            "concave_ratio": settings.concave_ratio,
-            "frontages": settings.frontages,
-            "frontage_reach_m": settings.frontage_reach_m,
-        }
-        polygons = recommended(train, **{**shape, **map_params})
+        polygons = recommended(train, **{**settings.outlines(), **map_params})
     polys = list(polygons)
     pf = point_forecast(train, indicators, settings)
     if pf.empty:

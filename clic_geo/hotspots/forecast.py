@@ -78,16 +78,7 @@ def recommended_map(
     log.debug("hotspot map built: %d incidents", len(incidents))
     fs = forecast or ForecastSettings()
     use_ind = indicators is not None and len(indicators) > 0
-    shape = (
-        {
-            "concave_ratio": fs.concave_ratio,
-            "frontages": fs.frontages,
-            "frontage_reach_m": fs.frontage_reach_m,
-        }
-        if use_ind
-        else {}
-    )
-    p = {**RECOMMENDED, **shape, **params}
+    p = {**RECOMMENDED, **(fs.outlines() if use_ind else {}), **params}
     if p["eps_m"] == "auto":
         p["eps_m"] = choose_scale(incidents, **p)
     layer = build_layer("incidents", incidents=incidents)
