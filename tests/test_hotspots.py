@@ -109,6 +109,32 @@ def test_frontages_split_a_cluster_into_the_groups_whose_discs_touch():
     assert abs(polys.area.sum() / 1e6 - hs["area_km2"].sum()) < 1e-9
 
 
+def test_units_closer_than_their_discs_get_outlines_that_do_not_overlap():
+    # three snap points 30 m apart on one street, a fourth point alone 40 m off its
+    # end: at a 12.5 m step every point is a unit of its own, and their 25 m discs
+    # overlap; each outline must hold its own crimes and none of a neighbour's
+    spots = np.array([[330_000, 470_000], [330_030, 470_000], [330_060, 470_000]], float)
+    lone = np.array([[330_100, 470_000]], float)
+    xy = np.vstack([np.repeat(spots, [8, 3, 5], axis=0), np.repeat(lone, 1, axis=0)])
+    kw = {"eps_m": 35, "min_samples": 3, "concave_ratio": None, "n_simulations": 0}
+    finder = HotspotFinder(
+        **kw, frontages=True, frontage_reach_m=12.5, include_isolated=True, patrol_km2=0.005
+    )
+    hs = finder.fit(_points(xy)).hotspots_
+    assert sorted(hs["n_incidents"]) == [1, 3, 5, 8]
+    assert list(hs.sort_values("n_incidents")["kind"]) == ["isolated"] + ["cluster"] * 3
+    polys = gpd.GeoSeries(hs.geometry.values, crs=WGS84).to_crs(BNG).to_numpy()
+    for i in range(len(polys)):
+        assert polys[i].is_valid
+        inside = shapely.contains_xy(polys[i], xy[:, 0], xy[:, 1])
+        assert inside.sum() == hs["n_incidents"].iloc[i]
+        for j in range(i + 1, len(polys)):
+            assert shapely.intersection(polys[i], polys[j]).area < 1e-6
+    # nothing lost where no neighbour is nearer: the street's outer end is a full disc
+    assert shapely.Point(330_000 - 24, 470_000).within(shapely.union_all(polys))
+    assert abs(shapely.area(polys).sum() / 1e6 - hs["area_km2"].sum()) < 1e-9
+
+
 @pytest.mark.parametrize("n_distinct", [1, 2], ids=["one-point", "two-points"])
 def test_one_or_two_distinct_points_still_get_an_area(n_distinct):
     xy = np.repeat([[330_000.0, 470_000.0], [330_060.0, 470_000.0]][:n_distinct], 6, axis=0)

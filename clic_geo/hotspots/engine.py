@@ -46,6 +46,7 @@ from clic_geo.geo.crs import WGS84, to_wgs84
 from clic_geo.hotspots.cluster import (
     DBSCAN,
     _row_codes,
+    disjoint_discs,
     frontage_labels,
     k_distance_knee,
     make_clusterer,
@@ -117,8 +118,8 @@ class HotspotFinder(BaseEstimator):
     buffer_m : float
         Margin drawn around each hotspot's points, metres.
     concave_ratio : float, optional
-        0 = tightest concave hull, 1 = convex hull; None = no hull: the outline is
-        the union of the ``buffer_m`` discs round the cluster's points.
+        0 = tightest concave hull, 1 = convex hull; None = no hull: the ``buffer_m`` discs
+        round the points, cut where another point is nearer (:func:`~.cluster.disjoint_discs`).
     half_life_months : float, optional
         Recency weighting of the score: an incident ``h`` months older than the
         newest month counts half. None = no decay.
@@ -369,8 +370,6 @@ class HotspotFinder(BaseEstimator):
         if self.frontages:
             clusters = frontage_labels(xy, clusters, self.frontage_reach_m or 2 * p.buffer_m)
         lab = clusters
-        # with ST-DBSCAN a hotspot is a place *and* a time: one location may belong to
-        # two spates months apart, so their outlines may overlap
         if self.include_isolated:
             # every location outside all clusters becomes an "isolated" hotspot
             noise = lab < 0
@@ -421,11 +420,14 @@ class HotspotFinder(BaseEstimator):
         ks, n_loc = np.unique(pts["k"].to_numpy(), return_counts=True)
         mps = shapely.multipoints(pts[["e", "n"]].to_numpy(), indices=pts["k"].to_numpy())
         mps = mps[ks] if len(mps) > len(ks) else mps
-        hulls = mps  # concave_ratio None: the outline is the points' discs
-        if self.concave_ratio is not None:
-            concave = shapely.concave_hull(mps, ratio=self.concave_ratio)
-            hulls = np.where(n_loc > 3, concave, shapely.convex_hull(mps))
-        geoms = shapely.buffer(hulls, p.buffer_m, quad_segs=4)
+        if self.concave_ratio is None and not self._is_st():  # the points' discs, disjoint
+            geoms = disjoint_discs(pts[["e", "n"]].to_numpy(), pts["k"].to_numpy(), p.buffer_m)
+        else:  # (ST-DBSCAN: one place in two spates, two outlines that overlap)
+            hulls = mps
+            if self.concave_ratio is not None:
+                concave = shapely.concave_hull(mps, ratio=self.concave_ratio)
+                hulls = np.where(n_loc > 3, concave, shapely.convex_hull(mps))
+            geoms = shapely.buffer(hulls, p.buffer_m, quad_segs=4)
         t0 = self._tick("polygons", t0)
         out = out.loc[ks]
         out["n_locations"] = n_loc
@@ -573,9 +575,7 @@ def _extent(xy: np.ndarray, pad_m: float) -> shapely.Geometry:
 
 def _extent_km2(xy: np.ndarray, pad_m: float) -> float:
     """Area over which an area's background rate is spread (km²)."""
-    if len(xy) == 0:
-        return 1.0
-    return max(_extent(xy, pad_m).area / 1e6, 1e-3)
+    return max(_extent(xy, pad_m).area / 1e6, 1e-3) if len(xy) else 1.0
 
 
 def _uniform_in(poly: shapely.Geometry, n: int, rng: np.random.Generator) -> np.ndarray:
