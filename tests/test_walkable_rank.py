@@ -85,6 +85,31 @@ def test_indicators_point_at_places_the_layer_has_not_reached_yet():
     assert isinstance(hs, gpd.GeoDataFrame) and hs.crs.to_epsg() == 4326
 
 
+def test_indicated_places_next_to_a_unit_or_each_other_do_not_overlap_them():
+    inc = _street_and_doorstep()
+    unit_xy = inc[["easting", "northing"]].to_numpy(float)
+    # violence at two places 20 m apart, 40 m off the busy street: their discs
+    # overlap each other and the street's
+    near = unit_xy[0] + [0.0, 40.0]
+    viol = pd.DataFrame(
+        {
+            "easting": np.repeat([near[0], near[0] + 20.0], 20),
+            "northing": near[1],
+            "month": np.tile(inc["month"].unique(), 40)[:40],
+        }
+    )
+    units = forecast_units(inc, viol, ForecastSettings(indicator_weight=1.0))
+    geoms = units["geometry"].to_numpy()
+    assert (units["unit"] < 0).sum() == 2
+    for i in range(len(geoms)):
+        for j in range(i + 1, len(geoms)):
+            assert shapely.intersection(geoms[i], geoms[j]).area < 1e-6
+    # each indicated place is in its own outline, and no crime of the layer is in one
+    for g in geoms[units["unit"].to_numpy() < 0]:
+        assert shapely.contains_xy(g, viol["easting"], viol["northing"]).sum() == 20
+        assert not shapely.contains_xy(g, unit_xy[:, 0], unit_xy[:, 1]).any()
+
+
 @pytest.mark.slow
 def test_kendal_demo_first_is_a_walkable_place_with_the_most_expected_per_patrol(settings, store):
     """The dashboard's Kendal map (county-lines categories, the last 12 months: the

@@ -39,6 +39,7 @@ from scipy import stats
 from scipy.spatial import cKDTree
 
 from clic_geo.hotspots.backtest import DISC_M, PATROL_KM2, Method, _month_index, recommended
+from clic_geo.hotspots.cluster import disjoint_discs
 from clic_geo.hotspots.engine import patrol_priority
 
 __all__ = [
@@ -191,12 +192,13 @@ def forecast_units(
     if polys:
         tree = shapely.STRtree(polys)
         pi, gi = tree.query(shapely.points(xy), predicate="intersects")
-        # a point inside two outlines counts in the first (the outlines barely overlap)
+        # a point inside two outlines counts in the first (the forecast's own outlines
+        # never overlap; a hull map's barely do)
         first = pd.Series(gi).groupby(pi).min()
         unit_score = np.bincount(first.to_numpy(), score[first.index], minlength=len(polys))
         covered[first.index] = True
     extra = ~covered & (score > 0)
-    discs = list(shapely.buffer(shapely.points(xy[extra]), DISC_M, quad_segs=8))
+    discs = _indicated_discs(xy[extra], polys)
     geoms = [*polys, *discs]
     s = np.r_[unit_score, score[extra]]
     area = shapely.area(np.array(geoms, dtype=object)) / 1e6 if geoms else np.zeros(0)
@@ -206,6 +208,20 @@ def forecast_units(
     out["priority"] = patrol_priority(out["score"], out["area_km2"], settings.patrol_km2)
     order = np.lexsort((np.arange(len(out)), -out["score"].to_numpy(), -out["priority"]))
     return out.iloc[order].reset_index(drop=True)
+
+
+def _indicated_discs(xy: np.ndarray, polys: Sequence[shapely.Geometry]) -> list:
+    """25 m discs round places only the indicators point at, disjoint from each other
+    (:func:`~.cluster.disjoint_discs`) and from the map's outlines (which none of
+    these places is in), so no crime is scored or counted in two units."""
+    if len(xy) == 0:
+        return []
+    discs = disjoint_discs(xy, np.arange(len(xy)), DISC_M)
+    if polys:
+        di, pj = shapely.STRtree(polys).query(discs, predicate="intersects")
+        for i, g in pd.Series(pj).groupby(di):
+            discs[i] = shapely.difference(discs[i], shapely.union_all([polys[j] for j in g]))
+    return list(discs)
 
 
 def model_method(
