@@ -168,6 +168,10 @@ def test_trust_summary_with_too_little_history():
 # --------------------------------------------------------------------------- commands
 
 
+#: the snap points' labels, as data.police.uk writes them
+PLACES = ("On or near Test Street", "On or near Mill Lane", "Supermarket", "On or near Quay Road")
+
+
 def _police_csv(path: Path, months=("2024-01", "2024-02", "2024-03", "2024-04")) -> list[Path]:
     from clic_geo.geo.crs import to_wgs84
 
@@ -186,7 +190,7 @@ def _police_csv(path: Path, months=("2024-01", "2024-02", "2024-03", "2024-04"))
                 "Falls within": "Cumbria Constabulary",
                 "Longitude": lon.round(6),
                 "Latitude": lat.round(6),
-                "Location": "On or near Test Street",
+                "Location": np.array(PLACES)[k],
                 "LSOA code": "E01019000",
                 "LSOA name": "Barrow-in-Furness 001A",
                 "Crime type": np.where(np.arange(30) < 24, "Drugs", "Burglary"),
@@ -213,7 +217,12 @@ def test_hotspots_command_writes_ranked_polygons(tmp_path, capsys, monkeypatch):
     assert pd.api.types.is_integer_dtype(hs["rank"])
     assert pd.api.types.is_float_dtype(hs["score"])
     assert hs["n_incidents"].sum() == 72  # 24 Drugs a month, three months
-    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["hotspots"] == len(hs)
+    printed = capsys.readouterr().out
+    assert json.loads(printed.strip().splitlines()[-1])["hotspots"] == len(hs)
+    # each hotspot named by the commonest location inside it, as a person says it
+    names = {p.removeprefix("On or near ") for p in PLACES}
+    assert set(hs["place"]) <= names and hs["place"].str.len().gt(0).all()
+    assert f"HS0001 {hs['place'].iloc[0]}: score" in printed
 
 
 def test_backtest_command_prints_the_table(tmp_path, capsys, monkeypatch):
@@ -263,7 +272,9 @@ def test_backtest_command_prints_the_table(tmp_path, capsys, monkeypatch):
         ]
     )
     assert rc == 0 and "expected about" in capsys.readouterr().out
-    assert gpd.read_file(geo)["expected_words"].str.contains("next month").all()
+    fc = gpd.read_file(geo)
+    assert fc["expected_words"].str.contains("next month").all()
+    assert fc["place"].isin([p.removeprefix("On or near ") for p in PLACES]).all()
 
 
 def test_commands_report_bad_input(tmp_path, capsys, monkeypatch):

@@ -142,6 +142,7 @@ def _indicators(args: argparse.Namespace, study: shapely.Geometry) -> pd.DataFra
 
 
 def _run_hotspots(args: argparse.Namespace) -> int:
+    from clic_geo.hotspots.current import places_inside
     from clic_geo.hotspots.forecast import recommended_map
 
     if args.engine == "dask":
@@ -166,13 +167,13 @@ def _run_hotspots(args: argparse.Namespace) -> int:
     from clic_geo.hotspots.engine import area_hotspot_params
 
     area_params = area_hotspot_params(load_areas(settings_of(args).areas_dir))
+    ind = _indicators(args, study)
     hs = recommended_map(
-        df,
-        area_params=area_params,
-        n_simulations=args.simulations,
-        indicators=_indicators(args, study),
-        **params,
+        df, area_params=area_params, n_simulations=args.simulations, indicators=ind, **params
     )
+    if len(hs):  # each outline named by the commonest location inside ("On or near ...")
+        named = df if ind is None else pd.concat([df, ind], ignore_index=True)
+        hs["place"] = places_inside(hs.to_crs(BNG).geometry, named)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.exists():
@@ -185,10 +186,12 @@ def _run_hotspots(args: argparse.Namespace) -> int:
         f"written to {out}"
     )
     for _, r in hs.head(10).iterrows():
+        n = int(r["n_incidents"])
+        p = "no crime of its own yet" if pd.isna(r["p_value"]) else f"p={r['p_value']:.2f}"
         print(
-            f"  #{int(r['rank']):>3} {r['hotspot_id']} score {r['score']:.1f} "
-            f"({r['n_incidents']} incidents, {r['area_km2']:.3f} km², {r['trend']}, "
-            f"p={r['p_value']:.2f}; expected {r['expected_words']})"
+            f"  #{int(r['rank']):>3} {r['hotspot_id']} {r['place'] or '(no name)'}: "
+            f"score {r['score']:.1f} ({n} incident{'' if n == 1 else 's'}, "
+            f"{r['area_km2']:.3f} km², {r['trend']}, {p}; expected {r['expected_words']})"
         )
     if args.json:
         print_json({"incidents": len(df), "hotspots": len(hs), "clusters": n_cl, "out": str(out)})

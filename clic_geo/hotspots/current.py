@@ -25,7 +25,7 @@ from clic_geo.hotspots.forecast import recommended_map
 from clic_geo.hotspots.trends import classify_trend, month_range
 from clic_geo.schema import TREND_LABELS, Col, Trend
 
-__all__ = ["TREND_MEANING", "CurrentHotspots", "current_hotspots"]
+__all__ = ["TREND_MEANING", "CurrentHotspots", "current_hotspots", "places_inside"]
 
 #: What each trend category means, in plain words, for the map's side panel.
 TREND_MEANING: Mapping[str, str] = {
@@ -64,6 +64,22 @@ def _counts_inside(
     pts = shapely.points(e, n)
     point_i, poly_i = tree.query(pts, predicate="within")
     return poly_i, point_i
+
+
+def places_inside(polys_bng: gpd.GeoSeries, frame: pd.DataFrame) -> list[str]:
+    """A name a person recognises for each outline: the commonest location description
+    of ``frame``'s rows inside it ("On or near " dropped; "" when none)."""
+    place = [""] * len(polys_bng)
+    if Col.LOCATION not in frame or len(frame) == 0 or len(polys_bng) == 0:
+        return place
+    wi, wq = _counts_inside(
+        polys_bng, frame[Col.EASTING].to_numpy(float), frame[Col.NORTHING].to_numpy(float)
+    )
+    loc = frame[Col.LOCATION].astype(object).fillna("").to_numpy()
+    df = pd.DataFrame({"h": wi, "loc": loc[wq]})
+    for h, g in df[df["loc"] != ""].groupby("h"):
+        place[int(h)] = str(g["loc"].value_counts().index[0]).removeprefix("On or near ")
+    return place
 
 
 def current_hotspots(
@@ -149,21 +165,6 @@ def current_hotspots(
     hs[Col.TREND] = trends
     hs["trend_label"] = labels
     hs["history"] = [",".join(str(int(x)) for x in r) for r in counts]
-    # a name a person recognises: the commonest location description inside
-    wi, wq = _counts_inside(
-        polys, window[Col.EASTING].to_numpy(float), window[Col.NORTHING].to_numpy(float)
-    )
-    loc = (
-        window[Col.LOCATION].astype(object).fillna("").to_numpy()[wq]
-        if Col.LOCATION in window
-        else None
-    )
-    place = [""] * len(hs)
-    if loc is not None and len(wi):
-        df = pd.DataFrame({"h": wi, "loc": loc})
-        df = df[df["loc"] != ""]
-        for h, g in df.groupby("h"):
-            place[int(h)] = str(g["loc"].value_counts().index[0]).removeprefix("On or near ")
-    hs["place"] = place
+    hs["place"] = places_inside(polys, window)
     history = pd.DataFrame(counts.astype(int), columns=list(months), index=hs[Col.HOTSPOT_ID])
     return CurrentHotspots(hs, history, months)
