@@ -74,7 +74,7 @@ class ForecastSettings:
     #: behaviour and violence): a unit is one data.police.uk snap point, i.e. the street
     #: or place its crimes were snapped to, with any point closer than 12.5 m; units'
     #: outlines are cut where a neighbour's point is nearer, so they never overlap
-    #: (docs/hotspots.md, "units split into their frontages"). None: 2 x buffer_m
+    #: (docs/hotspots.md, "The shipped units"). None: 2 x buffer_m
     frontage_reach_m: float | None = 12.5
 
     def outlines(self) -> dict[str, Any]:
