@@ -95,7 +95,11 @@ def _shoot(page, role: str, name: str) -> dict:
         page.wait_for_timeout(600)
         page.screenshot(path=str(OUT / f"{role}-{name}-{w}-full.png"))
         page.set_viewport_size({"width": w, "height": h})
+        # measured once the map has settled again, as a person would look at it: the
+        # resize re-lays the map out and the label pass runs after it (a 300 ms wait
+        # measured tags mid-move on a loaded machine: one "covering" in a CI run)
         page.wait_for_timeout(300)
+        _settle(page)
         found[w] = {
             "overflow": page.evaluate(OVERFLOW_JS),
             "text": page.locator('[data-testid="stMain"]').inner_text(),
